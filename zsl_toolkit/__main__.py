@@ -1,0 +1,3 @@
+from zsl_toolkit.cli import main
+
+main()

@@ -1,0 +1,32 @@
+"""Evaluator plugin interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass
+class EvalInput:
+    """Scores over all C classes for the two GZSL test splits, with their true labels."""
+
+    scores_seen: np.ndarray
+    labels_seen: np.ndarray
+    scores_unseen: np.ndarray
+    labels_unseen: np.ndarray
+    seen_classes: np.ndarray
+    unseen_classes: np.ndarray
+
+
+class Evaluator(ABC):
+    """Turns test-split scores into metrics: a JSON-serialisable dict of plain values."""
+
+    description: ClassVar[str] = ""
+    headline: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def evaluate(self, data: EvalInput) -> dict[str, Any]:
+        """Return metrics; the names in ``headline`` must map to plain numbers."""

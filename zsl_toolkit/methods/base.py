@@ -1,0 +1,227 @@
+"""Method plugin interface.
+
+A method supplies networks and per-batch losses; it never owns loops, devices, epochs or file
+I/O (the :class:`~zsl_toolkit.training.Trainer` does). Hyperparameters are keyword-only
+``__init__`` arguments stored unchanged, so :meth:`Method.get_params` can be read off the
+signature (scikit-learn's contract); learned state lives in attributes ending in ``_``.
+
+Training is a sequence of :class:`Stage` objects (e.g. CADA-VAE: the VAE, then the latent
+classifier). :meth:`Method.stage` builds stage ``i`` lazily, after stage ``i - 1`` finished,
+because later stages usually train on what earlier ones produced.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.data.preprocessing import FeatureScaler
+from zsl_toolkit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything a method needs to rebuild its networks without the training data."""
+
+    feature_dim: int
+    embedding_dim: int
+    n_classes: int
+    seen_classes: tuple[int, ...]
+    unseen_classes: tuple[int, ...]
+    class_names: tuple[str, ...]
+    dataset: str = ""
+
+    @classmethod
+    def from_data(cls, data: ZSLData) -> ModelSpec:
+        return cls(
+            feature_dim=data.feature_dim,
+            embedding_dim=data.embedding_dim,
+            n_classes=data.n_classes,
+            seen_classes=tuple(int(c) for c in data.seen_classes),
+            unseen_classes=tuple(int(c) for c in data.unseen_classes),
+            class_names=tuple(data.class_names),
+            dataset=data.name,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelSpec:
+        return cls(
+            feature_dim=int(d["feature_dim"]),
+            embedding_dim=int(d["embedding_dim"]),
+            n_classes=int(d["n_classes"]),
+            seen_classes=tuple(int(c) for c in d["seen_classes"]),
+            unseen_classes=tuple(int(c) for c in d["unseen_classes"]),
+            class_names=tuple(str(n) for n in d["class_names"]),
+            dataset=str(d.get("dataset", "")),
+        )
+
+
+@dataclass
+class FitContext:
+    """Training data on the training device, already preprocessed by the method's scaler.
+
+    ``features``/``labels`` are the ``trainval`` rows; labels are global class ids (index
+    into ``class_embeddings``). Everything stays on ``device`` for the whole run.
+    """
+
+    spec: ModelSpec
+    features: torch.Tensor
+    labels: torch.Tensor
+    class_embeddings: torch.Tensor
+    seen: torch.Tensor
+    unseen: torch.Tensor
+    device: torch.device
+
+
+LossFn = Callable[[tuple[torch.Tensor, ...], int], dict[str, torch.Tensor]]
+
+
+@dataclass
+class Stage:
+    """One phase of training.
+
+    Either ``closed_form`` is set (called once, returns numbers to log) or the trainer runs
+    ``epochs`` epochs of shuffled minibatches over ``tensors`` (all indexed along dim 0),
+    calling ``loss(batch, epoch)``, which returns named terms including the total ``"loss"``.
+    The optimizer is built by ``optimizer(parameters)``. The trainer config's ``epochs`` and
+    ``batch_size`` override those of the ``primary`` stage only.
+    """
+
+    name: str
+    epochs: int = 0
+    batch_size: int = 64
+    tensors: tuple[torch.Tensor, ...] = ()
+    parameters: Sequence[nn.Parameter] = ()
+    optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None = None
+    loss: LossFn | None = None
+    primary: bool = False
+    drop_last: bool = False
+    closed_form: Callable[[], dict[str, float]] | None = None
+    train_modules: Sequence[nn.Module] = field(default_factory=list)
+
+
+class InferenceModule(nn.Module):
+    """Raw visual features [B, d1] -> class scores [B, C]: scaler + the method's scorer."""
+
+    def __init__(self, scaler: FeatureScaler, scorer: nn.Module) -> None:
+        super().__init__()
+        self.scaler = scaler
+        self.scorer = scorer
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.scorer(self.scaler(features))
+
+
+class Method(ABC):
+    """Base class of every GZSL method (built-in or plugin).
+
+    Subclasses define ``__init__(self, *, param=default, ...)`` storing each argument under
+    its own name, set ``citation``, and implement :meth:`build`, :meth:`stage` and
+    :meth:`scorer`. ``preprocess`` ("none", "minmax", "l2") must be one of the parameters.
+    """
+
+    citation: ClassVar[str] = ""
+
+    # ------------------------------------------------------------------ parameters
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        """Parameter name -> default, read from ``__init__``'s signature."""
+        sig = inspect.signature(cls.__init__)
+        out = {}
+        for p in sig.parameters.values():
+            if p.name == "self":
+                continue
+            if p.kind is not inspect.Parameter.KEYWORD_ONLY:
+                raise TypeError(
+                    f"{cls.__name__}.__init__ parameter '{p.name}' must be keyword-only"
+                )
+            out[p.name] = p.default
+        return out
+
+    def get_params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.param_defaults()}
+
+    @classmethod
+    def create(cls, params: dict[str, Any]) -> Method:
+        """Instantiate with ``params``, rejecting unknown names with a list of valid ones."""
+        valid = cls.param_defaults()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ConfigError(
+                f"unknown parameter(s) {', '.join(unknown)} for method {cls.__name__}; "
+                f"valid: {', '.join(sorted(valid))}"
+            )
+        return cls(**params)
+
+    def effective_params(self) -> dict[str, Any]:
+        """Parameters after dataset-dependent defaults are resolved (valid after setup)."""
+        return self.get_params()
+
+    # ------------------------------------------------------------------ lifecycle
+    def setup(self, spec: ModelSpec) -> None:
+        """Create the scaler and networks for ``spec`` (also used when reloading a run)."""
+        self.spec_ = spec
+        self.scaler_ = FeatureScaler(getattr(self, "preprocess", "none"), spec.feature_dim)
+        self.model_ = self.build(spec)
+
+    def modules(self) -> nn.ModuleDict:
+        """All learned state, for saving, loading and moving between devices."""
+        return nn.ModuleDict({"scaler": self.scaler_, "model": self.model_})
+
+    def to(self, device: torch.device) -> Method:
+        self.modules().to(device)
+        return self
+
+    def context(self, data: ZSLData, device: torch.device) -> FitContext:
+        """Fit the scaler on ``trainval`` and put the training data on ``device``."""
+        idx = data.splits["trainval"]
+        x = torch.from_numpy(data.features[idx]).to(device)
+        self.scaler_.fit(x)
+        return FitContext(
+            spec=self.spec_,
+            features=self.scaler_(x).contiguous(),
+            labels=torch.from_numpy(data.labels[idx]).to(device),
+            class_embeddings=torch.from_numpy(data.class_embeddings).to(device),
+            seen=torch.tensor(self.spec_.seen_classes, dtype=torch.long, device=device),
+            unseen=torch.tensor(self.spec_.unseen_classes, dtype=torch.long, device=device),
+            device=device,
+        )
+
+    def inference_module(self) -> InferenceModule:
+        """Raw features -> scores over all classes; what evaluation and export use."""
+        return InferenceModule(self.scaler_, self.scorer())
+
+    @torch.no_grad()
+    def predict_scores(
+        self, features: np.ndarray | torch.Tensor, batch_size: int = 4096
+    ) -> np.ndarray:
+        """Scores [N, C] for raw features, computed in eval mode in batches."""
+        module = self.inference_module().eval()
+        device = next(iter(self.modules().buffers())).device
+        x = torch.as_tensor(features, dtype=torch.float32)
+        out = [module(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
+        return torch.cat(out).numpy() if out else np.zeros((0, self.spec_.n_classes), np.float32)
+
+    # ------------------------------------------------------------------ to implement
+    @abstractmethod
+    def build(self, spec: ModelSpec) -> nn.Module:
+        """Return a module holding every network and buffer the method learns."""
+
+    @abstractmethod
+    def stage(self, index: int, ctx: FitContext) -> Stage | None:
+        """Return training stage ``index`` (0-based), or ``None`` after the last one."""
+
+    @abstractmethod
+    def scorer(self) -> nn.Module:
+        """Module mapping preprocessed features [B, d1] to scores over all C classes."""

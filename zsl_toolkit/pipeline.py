@@ -1,0 +1,215 @@
+"""Train and evaluate as library calls; the CLI is a thin layer over these.
+
+A run directory holds ``run.json`` (resolved configuration, dataset, versions, status),
+``model.pt`` (tensors only; loaded with ``weights_only=True``), ``metrics.json``,
+``log.jsonl`` and, while training, ``checkpoint.pt``. It is created only after the data,
+method and parameters have been validated, so bad input never leaves a half-made directory.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zsl_toolkit import __version__
+from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.data.resolve import data_root, load_dataset
+from zsl_toolkit.errors import ConfigError, RunDirError
+from zsl_toolkit.evaluation.base import EvalInput
+from zsl_toolkit.io import atomic_write, write_json
+from zsl_toolkit.methods.base import Method, ModelSpec
+from zsl_toolkit.registry import evaluator_registry, method_registry
+from zsl_toolkit.training.config import TrainConfig
+from zsl_toolkit.training.trainer import Trainer, resolve_device
+
+DEFAULT_EVALUATORS = ("gzsl", "zsl", "calibrated")
+RUN_FILE = "run.json"
+MODEL_FILE = "model.pt"
+METRICS_FILE = "metrics.json"
+
+
+@dataclass
+class RunResult:
+    """A trained (or reloaded) method with its run's metadata."""
+
+    method: Method
+    run_dir: Path | None
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+def versions() -> dict[str, str]:
+    import click
+    import h5py
+    import scipy
+
+    return {
+        "zsl-toolkit": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "h5py": h5py.__version__,
+        "click": click.__version__,
+    }
+
+
+def evaluation_input(method: Method, data: ZSLData) -> EvalInput:
+    """Scores of the method on both test splits of ``data``."""
+    xs, ys = data.split("test_seen")
+    xu, yu = data.split("test_unseen")
+    return EvalInput(
+        scores_seen=method.predict_scores(xs),
+        labels_seen=ys,
+        scores_unseen=method.predict_scores(xu),
+        labels_unseen=yu,
+        seen_classes=data.seen_classes,
+        unseen_classes=data.unseen_classes,
+    )
+
+
+def evaluate(
+    method: Method, data: ZSLData, evaluators: tuple[str, ...] = DEFAULT_EVALUATORS
+) -> dict[str, Any]:
+    """Run the named evaluators on the method's scores for ``data``'s test splits."""
+    registry = evaluator_registry()
+    classes = [registry.load(name) for name in evaluators]  # fail before any scoring
+    inputs = evaluation_input(method, data)
+    return {name: cls().evaluate(inputs) for name, cls in zip(evaluators, classes, strict=True)}
+
+
+def default_run_dir(method: str, dataset: str, seed: int) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    slug = Path(dataset).name.replace(".h5", "") or "data"
+    return Path("runs") / f"{method}-{slug}-s{seed}-{stamp}"
+
+
+def train(
+    method: str,
+    dataset: str,
+    *,
+    params: dict[str, Any] | None = None,
+    config: TrainConfig | None = None,
+    root: str | Path | None = None,
+    out: str | Path | None = None,
+    evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
+    data: ZSLData | None = None,
+) -> RunResult:
+    """Train ``method`` on ``dataset``, evaluate, and (if ``out`` is not False) save a run dir.
+
+    ``data`` may be passed to skip loading (the dataset string is still recorded).
+    """
+    config = config or TrainConfig()
+    method_cls = method_registry().load(method)
+    instance = method_cls.create(dict(params or {}))
+    for name in evaluators:
+        evaluator_registry().load(name)
+    resolve_device(config.device)
+    if data is None:
+        data = load_dataset(dataset, root)
+    run_dir = _make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
+    record: dict[str, Any] = {
+        "status": "running",
+        "method": method,
+        "params": instance.get_params(),
+        "dataset": dataset,
+        "dataset_path": _dataset_path(dataset),
+        "data_root": str(data_root(root).resolve()) if data_root(root) else None,
+        "data_summary": data.summary(),
+        "train": config.to_dict(),
+        "versions": versions(),
+        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    write_json(run_dir / RUN_FILE, record)
+    start = time.perf_counter()
+    trainer = Trainer(config, run_dir)
+    trainer.fit(instance, data)
+    train_seconds = time.perf_counter() - start
+    state = {k: v.detach().cpu() for k, v in instance.modules().state_dict().items()}
+    atomic_write(run_dir / MODEL_FILE, lambda fh: torch.save(state, fh))
+    metrics = evaluate(instance, data, evaluators)
+    metrics["train_seconds"] = round(train_seconds, 3)
+    write_json(run_dir / METRICS_FILE, metrics)
+    (run_dir / "checkpoint.pt").unlink(missing_ok=True)
+    record.update(
+        status="complete",
+        resolved_params=_jsonable(instance.effective_params()),
+        spec=instance.spec_.to_dict(),
+        device=str(resolve_device(config.device)),
+        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    write_json(run_dir / RUN_FILE, record)
+    return RunResult(instance, run_dir, record, metrics)
+
+
+def _dataset_path(dataset: str) -> str | None:
+    p = Path(dataset).expanduser()
+    return str(p.resolve()) if p.exists() else None
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in d.items()}
+
+
+def _make_run_dir(path: Path) -> Path:
+    if path.exists() and any(path.iterdir()):
+        raise ConfigError(
+            f"output directory {path} already exists and is not empty; choose another --out"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create output directory {path}: {exc.strerror}") from None
+    return path
+
+
+def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
+    """Rebuild a completed run's method from its directory, without training data."""
+    run_dir = Path(run_dir)
+    run_file = run_dir / RUN_FILE
+    if not run_dir.is_dir() or not run_file.is_file():
+        raise RunDirError(
+            f"{run_dir} is not a run directory (no {RUN_FILE}); pass the folder `zsl train` wrote"
+        )
+    import json
+
+    try:
+        record = json.loads(run_file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunDirError(f"{run_file}: unreadable run record ({exc})") from None
+    if record.get("status") != "complete" or not (run_dir / MODEL_FILE).is_file():
+        raise RunDirError(
+            f"{run_dir}: training did not complete (status {record.get('status')!r}); nothing to load"
+        )
+    method = method_registry().load(record["method"]).create(record["params"])
+    method.setup(ModelSpec.from_dict(record["spec"]))
+    try:
+        state = torch.load(run_dir / MODEL_FILE, map_location="cpu", weights_only=True)
+        method.modules().load_state_dict(state)
+    except Exception as exc:  # corrupted or foreign file: a user problem, not a crash
+        raise RunDirError(f"{run_dir / MODEL_FILE}: cannot load model weights ({exc})") from None
+    method.to(resolve_device(device))
+    metrics = {}
+    if (run_dir / METRICS_FILE).is_file():
+        metrics = json.loads((run_dir / METRICS_FILE).read_text())
+    return RunResult(method, run_dir, record, metrics)
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
+    root: str | Path | None = None,
+) -> dict[str, Any]:
+    """Reload a run and evaluate it on its dataset's test splits (no retraining)."""
+    result = load_run(run_dir)
+    record = result.config
+    dataset = record.get("dataset_path") or record["dataset"]
+    data = load_dataset(dataset, root if root is not None else record.get("data_root"))
+    return evaluate(result.method, data, evaluators)

@@ -1,0 +1,6 @@
+"""Training loop, configuration and device handling."""
+
+from zsl_toolkit.training.config import TrainConfig
+from zsl_toolkit.training.trainer import Trainer, resolve_device, seed_everything
+
+__all__ = ["TrainConfig", "Trainer", "resolve_device", "seed_everything"]
