@@ -1,0 +1,141 @@
+"""Checks a method or dataset plugin against the toolkit's contracts on tiny data.
+
+Each check raises ``AssertionError`` with a message saying which contract failed, so the
+kit works under any test runner.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.data.synthetic import Toy
+from zsl_toolkit.methods.base import InferenceModule, Method
+from zsl_toolkit.registry import dataset_registry, method_registry
+from zsl_toolkit.training import TrainConfig, Trainer
+
+
+def toy_data() -> ZSLData:
+    """10 classes (7 seen, 3 unseen), 24-d features, 8-d attributes; generated in ms."""
+    return Toy().load()
+
+
+def _fit(
+    cls: type[Method], params: dict[str, Any], data: ZSLData, epochs: int | None, seed: int
+) -> Method:
+    method = cls.create(dict(params))
+    Trainer(TrainConfig(seed=seed, device="cpu", epochs=epochs, quiet=True)).fit(method, data)
+    return method
+
+
+def check_method(
+    method: str | type[Method],
+    tmp_path: Path,
+    params: dict[str, Any] | None = None,
+    epochs: int | None = 2,
+) -> None:
+    """Run every method contract on toy data (CPU).
+
+    ``method`` is a registered name (the CLI check then also runs) or a class. ``params``
+    shrink the method for speed; ``epochs`` overrides its primary stage's epochs.
+    """
+    from zsl_toolkit.pipeline import load_run, train
+
+    params = dict(params or {})
+    name = method if isinstance(method, str) else None
+    cls = method_registry().load(method) if isinstance(method, str) else method
+    assert issubclass(cls, Method), f"{cls} is not a zsl_toolkit Method"
+    assert cls.citation.strip(), f"{cls.__name__}.citation is empty: every method cites its paper"
+    defaults = cls.param_defaults()
+    assert "preprocess" in defaults, f"{cls.__name__} has no 'preprocess' parameter"
+    instance = cls.create(params)
+    assert instance.get_params() == {**defaults, **params}, (
+        f"{cls.__name__}.__init__ must store each parameter unchanged under its own name"
+    )
+
+    data = toy_data()
+    fitted = _fit(cls, params, data, epochs, seed=0)
+    xs, _ = data.split("test_seen")
+    scores = fitted.predict_scores(xs)
+    assert scores.shape == (len(xs), data.n_classes), (
+        f"scores must be [N, C] = {(len(xs), data.n_classes)}, got {scores.shape}"
+    )
+    assert np.isfinite(scores).all(), "scores contain NaN or Inf"
+
+    again = _fit(cls, params, data, epochs, seed=0).predict_scores(xs)
+    assert np.array_equal(scores, again), "two fits with the same seed gave different scores"
+
+    module = fitted.inference_module()
+    assert isinstance(module, InferenceModule)
+    with torch.no_grad():
+        one = module(torch.from_numpy(xs[:1]))
+        many = module(torch.from_numpy(xs))
+    assert one.shape == (1, data.n_classes), "inference module fails at batch size 1"
+    assert torch.allclose(one, many[:1], atol=1e-5), "scores depend on the batch they are in"
+    batch = torch.export.Dim("batch", min=1)
+    try:
+        torch.export.export(
+            module, (torch.from_numpy(xs),), dynamic_shapes=({0: batch},), strict=False
+        )
+    except Exception as exc:  # noqa: BLE001 - report any tracing failure as a contract failure
+        raise AssertionError(
+            f"inference module is not exportable with torch.export: {exc}"
+        ) from exc
+
+    if name is not None:
+        run = train(
+            name,
+            "toy",
+            params=params,
+            config=TrainConfig(epochs=epochs, device="cpu", quiet=True),
+            out=tmp_path / f"{name}-run",
+            data=data,
+        )
+        reloaded = load_run(run.run_dir)
+        assert np.array_equal(reloaded.method.predict_scores(xs), run.method.predict_scores(xs)), (
+            "scores after save/load differ from the trained model's"
+        )
+        _check_cli(name, params, epochs, tmp_path / f"{name}-cli")
+
+
+def _check_cli(name: str, params: dict[str, Any], epochs: int | None, out: Path) -> None:
+    from click.testing import CliRunner
+
+    from zsl_toolkit.cli import cli
+
+    args = [
+        "train",
+        "--method",
+        name,
+        "--dataset",
+        "toy",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
+    if epochs is not None:
+        args += ["--epochs", str(epochs)]
+    for k, v in params.items():
+        args += ["--param", f"{k}={str(v).lower() if isinstance(v, bool) else v}"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, f"`zsl {' '.join(args)}` failed:\n{result.output}"
+    assert "H=" in result.output, "`zsl train` did not print H"
+
+
+def check_dataset(dataset: str, data_root: Path | None = None) -> ZSLData:
+    """Load a registered dataset twice and check it is valid, non-trivial and deterministic."""
+    cls = dataset_registry().load(dataset)
+    first = cls().load(data_root)
+    assert isinstance(first, ZSLData), f"{dataset}.load() must return ZSLData"
+    assert first.seen_classes.size >= 2, "need at least two seen classes"
+    assert first.unseen_classes.size >= 1, "need at least one unseen class"
+    second = cls().load(data_root)
+    assert np.array_equal(first.features, second.features), "loading twice gave different features"
+    assert np.array_equal(first.labels, second.labels), "loading twice gave different labels"
+    return first
