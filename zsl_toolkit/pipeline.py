@@ -46,7 +46,8 @@ class RunResult:
 
 
 def versions() -> dict[str, str]:
-    import click
+    from importlib.metadata import version
+
     import h5py
     import scipy
 
@@ -57,7 +58,7 @@ def versions() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "h5py": h5py.__version__,
-        "click": click.__version__,
+        "click": version("click"),
     }
 
 
