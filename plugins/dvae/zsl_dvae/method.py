@@ -24,9 +24,8 @@ import torch
 from torch import nn
 
 from zsl_dvae.defaults import (
-    DEFAULT_CLASSIFIER_EPOCHS,
-    dataset_key,
     default_alpha,
+    default_classifier_epochs,
     default_samples,
     scaled,
 )
@@ -41,7 +40,6 @@ from zsl_dvae.model import (
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.methods import FitContext, Method, ModelSpec, Stage
 from zsl_toolkit.methods.vae import (
-    CLASSIFIER_EPOCHS_GZSL,
     DRAWS,
     Warmup,
     classifier_stage,
@@ -77,7 +75,8 @@ class DisentangledVAE(Method):
     ``alpha`` None -> CUB 10, AWA1 14, AWA2 18, SUN 8, else 10; ``seen_samples`` /
     ``unseen_samples`` None -> CUB 200/400, AWA1 200/460, AWA2 200/480, SUN 200/410, else
     200/400. The final classifier is CADA-VAE's (Adam lr 1e-3, beta1 0.5, batch 32) with the
-    CADA-VAE authors' per-dataset epochs (None -> CUB 23, SUN 21, AWA1 33, AWA2 29, else 25);
+    CADA-VAE authors' per-dataset epochs (None -> CUB 23, SUN 21, AWA1 33, AWA2 29, else as
+    many epochs as give their CUB setting's number of updates, the toolkit's CADA-VAE rule);
     the paper gives none of its own. Seen rows enter it as posterior means ``mu_t``
     (``seen_noise`` None -> False; True samples them as CADA-VAE does), unseen ones as
     sampled latents of their attribute vectors.
@@ -230,29 +229,31 @@ class DisentangledVAE(Method):
         if self.seen_samples == 0 and self.unseen_samples == 0:
             raise ConfigError("parameters seen_samples and unseen_samples cannot both be 0")
 
-    def resolved(self, dataset: str) -> dict[str, Any]:
-        """The dataset-dependent parameters (those that default to None) for ``dataset``."""
-        seen, unseen = default_samples(dataset)
-        epochs = CLASSIFIER_EPOCHS_GZSL.get(dataset_key(dataset), DEFAULT_CLASSIFIER_EPOCHS)
+    def resolved(self, spec: ModelSpec) -> dict[str, Any]:
+        """The dataset-dependent parameters (those that default to None) for ``spec``."""
+        seen, unseen = default_samples(spec.dataset)
+        seen = int(self.seen_samples if self.seen_samples is not None else seen)
+        unseen = int(self.unseen_samples if self.unseen_samples is not None else unseen)
+        if self.classifier_epochs is not None:
+            epochs = int(self.classifier_epochs)
+        else:
+            rows = len(spec.seen_classes) * seen + len(spec.unseen_classes) * unseen
+            epochs = default_classifier_epochs(spec.dataset, rows, self.classifier_batch_size)
+        alpha = self.alpha if self.alpha is not None else default_alpha(spec.dataset)
+        noise = self.seen_noise if self.seen_noise is not None else not self.disentangle
         return {
-            "alpha": float(self.alpha if self.alpha is not None else default_alpha(dataset)),
-            "seen_samples": int(self.seen_samples if self.seen_samples is not None else seen),
-            "unseen_samples": int(
-                self.unseen_samples if self.unseen_samples is not None else unseen
-            ),
-            "seen_noise": bool(
-                self.seen_noise if self.seen_noise is not None else not self.disentangle
-            ),
-            "classifier_epochs": int(
-                self.classifier_epochs if self.classifier_epochs is not None else epochs
-            ),
+            "alpha": float(alpha),
+            "seen_samples": seen,
+            "unseen_samples": unseen,
+            "seen_noise": bool(noise),
+            "classifier_epochs": epochs,
         }
 
     def effective_params(self) -> dict[str, Any]:
         params = self.get_params()
         spec = getattr(self, "spec_", None)
         if spec is not None:
-            params.update(self.resolved(spec.dataset))
+            params.update(self.resolved(spec))
         return params
 
     def warmups(self) -> dict[str, Warmup]:
@@ -326,7 +327,7 @@ class DisentangledVAE(Method):
         kl_t, kl_p = kl_vt + kl_st, kl_vp + kl_sp
         dist_t, dist_p = branch_distance(mu_v, lv_v, mu_s, lv_s, lat)
         w = {name: schedule(epoch) for name, schedule in self.warmups().items()}
-        alpha = self.resolved(self.spec_.dataset)["alpha"]
+        alpha = self.resolved(self.spec_)["alpha"]
         loss = reconstruction + w["kl"] * (kl_t + alpha * kl_p) + w["cross"] * cross
         terms: dict[str, torch.Tensor] = {}
         if w["gamma"] > 0:
@@ -423,7 +424,7 @@ class DisentangledVAE(Method):
 
     def _classifier_stage(self, ctx: FitContext) -> Stage:
         m = self.model_
-        r = self.resolved(ctx.spec.dataset)
+        r = self.resolved(ctx.spec)
         embeddings = ctx.class_embeddings.float()
         if not self.disentangle:  # CADA-VAE's set, draw for draw
             latents, labels = gzsl_latent_set(
