@@ -31,7 +31,7 @@ def assert_equal_data(a: ZSLData, b: ZSLData) -> None:
     np.testing.assert_array_equal(a.labels, b.labels)
     np.testing.assert_array_equal(a.class_embeddings, b.class_embeddings)
     assert a.class_names == b.class_names
-    assert sorted(a.splits) == sorted(b.splits)
+    assert list(a.splits) == list(b.splits)  # same splits, in the same order
     for k in a.splits:
         np.testing.assert_array_equal(a.splits[k], b.splits[k])
     assert (a.name, a.source, a.extra) == (b.name, b.source, b.extra)

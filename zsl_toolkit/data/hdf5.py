@@ -86,7 +86,7 @@ def save_h5(data: ZSLData, path: Path) -> None:
             h5.create_dataset(
                 "class_names", data=data.class_names, dtype=h5py.string_dtype("utf-8")
             )
-            group = h5.create_group("splits")
+            group = h5.create_group("splits", track_order=True)  # keep the split order
             for key, idx in data.splits.items():
                 group.create_dataset(key, data=idx.astype(np.int64, copy=False))
         with open(tmp, "rb+") as fh:
