@@ -138,6 +138,11 @@ def _absurd(h5: h5py.File) -> None:
     h5.create_dataset("features", shape=(10**6, 1000), dtype="f4")  # never written
 
 
+def _text_features(h5: h5py.File) -> None:
+    del h5["features"]
+    h5.create_dataset("features", data=np.array([["a", "b"]], dtype=h5py.string_dtype()))
+
+
 def _labels_out_of_range(h5: h5py.File) -> None:
     h5["labels"][0] = 99
 
@@ -151,6 +156,7 @@ BAD_STORES = {
     "missing-key": (_edit(lambda h5: h5.__delitem__("labels")), ["store.h5", "missing 'labels'", "keys found"]),
     "absurd-size": (_edit(_absurd), ["store.h5", "'features'", "declares"]),
     "invalid-content": (_edit(_labels_out_of_range), ["store.h5", "labels must lie in"]),
+    "text-features": (_edit(_text_features), ["store.h5", "'features'", "expected numbers"]),
 }  # fmt: skip
 
 

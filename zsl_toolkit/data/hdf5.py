@@ -121,6 +121,8 @@ def _read(group: h5py.Group, key: str, path: Path) -> np.ndarray:
     where = f"{path}: '{dset.name.lstrip('/')}'"
     if not isinstance(dset, h5py.Dataset):
         raise DataError(f"{where} is a group, expected an array")
+    if dset.dtype.kind not in "biuf":
+        raise DataError(f"{where} holds {dset.dtype} data, expected numbers")
     check_declared_size(dset, where)
     return dset[()]
 
@@ -163,20 +165,23 @@ def load_h5(path: Path) -> ZSLData:
             extra = None
         if not isinstance(extra, dict):
             raise DataError(f"{path}: attribute 'extra' is not a JSON object")
-        features = _read(h5, "features", path)
-        labels = _read(h5, "labels", path)
-        embeddings = _read(h5, "class_embeddings", path)
-        names = h5["class_names"]
-        check_declared_size(names, f"{path}: 'class_names'")
-        if names.dtype.kind not in "OSU":
-            raise DataError(f"{path}: 'class_names' holds {names.dtype}, expected strings")
-        class_names = [str(n) for n in names.asstr()[()].reshape(-1)]
-        splits_group = h5["splits"]
-        if not isinstance(splits_group, h5py.Group):
-            raise DataError(f"{path}: 'splits' is an array, expected a group of index arrays")
-        splits = {k: _read(splits_group, k, path) for k in splits_group}
-        name = str(_attr(h5, "name") or path.stem)
-        source = str(_attr(h5, "source") or "")
+        try:
+            features = _read(h5, "features", path)
+            labels = _read(h5, "labels", path)
+            embeddings = _read(h5, "class_embeddings", path)
+            names = h5["class_names"]
+            check_declared_size(names, f"{path}: 'class_names'")
+            if names.dtype.kind not in "OSU":
+                raise DataError(f"{path}: 'class_names' holds {names.dtype}, expected strings")
+            class_names = [str(n) for n in names.asstr()[()].reshape(-1)]
+            splits_group = h5["splits"]
+            if not isinstance(splits_group, h5py.Group):
+                raise DataError(f"{path}: 'splits' is an array, expected a group of index arrays")
+            splits = {k: _read(splits_group, k, path) for k in splits_group}
+            name = str(_attr(h5, "name") or path.stem)
+            source = str(_attr(h5, "source") or "")
+        except (OSError, KeyError, ValueError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path}: unreadable store data ({one_line(exc)})") from None
     # Validate under this file's name, so errors point at the store; then restore the source.
     data = ZSLData(
         features=features,
