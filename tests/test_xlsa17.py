@@ -415,3 +415,22 @@ def test_complex_features_are_refused(tmp_path, fmt):
     with pytest.raises(DataError) as info:
         load_xlsa17(folder)
     assert_one_line(info.value, ["res101.mat", "'features'", "expected real numbers"])
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4", "u1", "i2"])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_v5_features_in_blocks_equal_loadmat(tmp_path, monkeypatch, dtype, compressed):
+    """Uncompressed v5 features are read block-wise straight to float32; compressed ones go
+    through loadmat. Both must equal scipy's own reading of the file."""
+    from zsl_toolkit.data import xlsa17
+
+    monkeypatch.setattr(xlsa17, "_BLOCK_BYTES", 64)  # many blocks, a short last one
+    res, sem = tiny_arrays()
+    res["features"] = (res["features"] * 10).astype(dtype)
+    folder = write_pair(tmp_path / "T", res, sem, TINY_NAMES)
+    path = folder / "res101.mat"
+    scipy.io.savemat(str(path), res, do_compression=compressed)
+    expected = scipy.io.loadmat(str(path))["features"].T.astype(np.float32)
+    np.testing.assert_array_equal(load_xlsa17(folder).features, expected)
+    rows = xlsa17._V5File(path, path.stat().st_size)._float32_rows("features")
+    assert (rows is None) == compressed

@@ -1,9 +1,10 @@
 """The toolkit's own HDF5 store: one file holding a validated :class:`ZSLData`.
 
-Converting once (``zsl data convert SOURCE OUT.h5``) and loading the store afterwards is much
-faster than parsing the xlsa17 ``.mat`` pair: features are kept as the float32 ``[N, d]``
-array the methods consume, in a contiguous uncompressed dataset that HDF5 reads straight into
-the result buffer (no transpose, no dtype conversion, no decompression).
+Converting once (``zsl data convert SOURCE OUT.h5``) gives any source (a registered dataset,
+an xlsa17 folder of either MATLAB format) one fast, self-describing file: features are kept as
+the float32 ``[N, d]`` array the methods consume, in a contiguous uncompressed dataset that
+HDF5 reads straight into the result buffer (no transpose, no dtype conversion, no
+decompression).
 
 Layout (``format_version`` 1): root attributes ``format``, ``format_version``, ``name``,
 ``source``, ``extra`` (JSON); datasets ``features`` (float32 N x d1), ``labels`` (int64 N,

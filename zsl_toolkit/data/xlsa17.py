@@ -13,6 +13,11 @@ file's size) is checked before any array is read, so a wrong, truncated or hosti
 fast with a one-line :class:`~zsl_toolkit.errors.DataError` naming the file and key, and
 never triggers a huge allocation.
 
+Speed: an uncompressed v5 ``features`` matrix (the usual res101.mat) is read block by block
+straight into the float32 ``[N, d]`` result, since MATLAB's column-major bytes already are its
+rows; this avoids ``loadmat``'s full float64 copy. Compressed or unusual variables go through
+``scipy.io.loadmat``; v7.3 features are converted to float32 by HDF5 while reading.
+
 Columns of ``att`` that no image is labelled with are dropped (file order and the original
 column number, in default names, are kept): GZSL predicts over all classes, and a class
 without images could only act as a distractor. SNU36's file has 26 such columns.
@@ -57,6 +62,22 @@ _ITEMSIZE = {
     "logical": 1,
 }
 _MI_COMPRESSED = 15
+_MI_INT32, _MI_UINT32 = 5, 6
+_MI_DTYPES = {
+    1: "i1",
+    2: "u1",
+    3: "i2",
+    4: "u2",
+    5: "i4",
+    6: "u4",
+    7: "f4",
+    9: "f8",
+    12: "i8",
+    13: "u8",
+}
+_MX_COMPLEX = 0x0800
+_BLOCK_BYTES = 4 << 20
+_MX_NUMERIC = range(6, 16)  # mxDOUBLE_CLASS .. mxUINT64_CLASS
 
 
 def _shape_str(shape: tuple[int, ...]) -> str:
@@ -76,7 +97,11 @@ class _MatFile:
         where = f"{self.path}: '{key}'" if key else str(self.path)
         return DataError(f"{where} {what}")
 
-    def read(self, keys: list[str], names_key: str | None) -> tuple[dict, list[str] | None]:
+    def read(
+        self, keys: list[str], names_key: str | None, rows: str | None = None
+    ) -> tuple[dict, list[str] | None]:
+        """Arrays of ``keys`` (MATLAB orientation) and the decoded ``names_key`` cell; ``rows``
+        names a d x N matrix the caller wants as float32 [N, d] (returned transposed)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -89,9 +114,9 @@ class _MatFile:
         self.close()
 
 
-def _v5_elements(path: Path, size: int) -> list[tuple[int, bool]]:
-    """(byte count, compressed) of each top-level element; a truncated file fails here."""
-    out: list[tuple[int, bool]] = []
+def _v5_elements(path: Path, size: int) -> list[tuple[int, int, bool]]:
+    """(offset, byte count, compressed) of each top-level element; a truncated file fails here."""
+    out: list[tuple[int, int, bool]] = []
     with open(path, "rb") as fh:
         header = fh.read(128)
         endian = "<" if header[126:128] == b"IM" else ">"
@@ -100,7 +125,7 @@ def _v5_elements(path: Path, size: int) -> list[tuple[int, bool]]:
             fh.seek(pos)
             mdtype, nbytes = struct.unpack(endian + "II", fh.read(8))
             if mdtype >> 16:  # "small data element": 4 bytes of data inside the tag
-                out.append((4, False))
+                out.append((pos, 4, False))
                 pos += 8
                 continue
             if pos + 8 + nbytes > size:
@@ -108,7 +133,7 @@ def _v5_elements(path: Path, size: int) -> list[tuple[int, bool]]:
                     f"{path}: truncated: variable {len(out) + 1} declares {nbytes} bytes at "
                     f"offset {pos + 8} but the file has only {size} bytes"
                 )
-            out.append((nbytes, mdtype == _MI_COMPRESSED))
+            out.append((pos, nbytes, mdtype == _MI_COMPRESSED))
             pos += 8 + nbytes
     return out
 
@@ -142,9 +167,13 @@ class _V5File(_MatFile):
             raise DataError(f"{path}: unreadable .mat file ({one_line(exc)})") from None
         self.shapes = {name: tuple(int(s) for s in shape) for name, shape, _ in listing}
         self.classes = {name: cls for name, _, cls in listing}
+        self.endian = "<" if head[126:128] == b"IM" else ">"
+        self.offsets: dict[str, int] = {}  # uncompressed variables: where their element starts
         if elements is None or len(elements) != len(listing):
-            elements = [(size, True)] * len(listing)  # only the file-size bound applies
-        for (name, shape, cls), (nbytes, compressed) in zip(listing, elements, strict=True):
+            elements = [(-1, size, True)] * len(listing)  # only the file-size bound applies
+        for (name, shape, cls), (pos, nbytes, compressed) in zip(listing, elements, strict=True):
+            if not compressed:
+                self.offsets[name] = pos
             per_item = _ITEMSIZE.get(cls, 8 if cls in ("cell", "struct") else 1)
             declared = int(np.prod(shape, dtype=np.float64)) * per_item
             limit = nbytes * (MAX_COMPRESSION_RATIO if compressed else 1) + 64
@@ -155,22 +184,76 @@ class _V5File(_MatFile):
                     f"but the file stores only {nbytes} bytes for it; truncated or corrupt",
                 )
 
-    def read(self, keys: list[str], names_key: str | None) -> tuple[dict, list[str] | None]:
+    def read(
+        self, keys: list[str], names_key: str | None, rows: str | None = None
+    ) -> tuple[dict, list[str] | None]:
         from scipy.io import loadmat
 
-        wanted = keys + ([names_key] if names_key else [])
-        try:
-            raw = loadmat(str(self.path), appendmat=False, variable_names=wanted)
-        except MemoryError:
-            raise DataError(f"{self.path}: too large to load into memory") from None
-        except Exception as exc:  # noqa: BLE001 - corrupt data behind a valid header
-            raise DataError(f"{self.path}: unreadable .mat file ({one_line(exc)})") from None
+        arrays = {}
+        if rows is not None:
+            fast = self._float32_rows(rows)
+            if fast is not None:
+                arrays[rows] = fast.T
+        wanted = [k for k in keys if k not in arrays] + ([names_key] if names_key else [])
+        raw = {}
+        if wanted:
+            try:
+                raw = loadmat(str(self.path), appendmat=False, variable_names=wanted)
+            except MemoryError:
+                raise DataError(f"{self.path}: too large to load into memory") from None
+            except Exception as exc:  # noqa: BLE001 - corrupt data behind a valid header
+                raise DataError(f"{self.path}: unreadable .mat file ({one_line(exc)})") from None
         missing = [k for k in wanted if k not in raw]
         if missing:
             raise self.fail(missing[0], "is listed in the header but could not be read")
-        arrays = {k: raw[k] for k in keys}
+        arrays.update({k: raw[k] for k in keys if k not in arrays})
         names = self._names(names_key, raw[names_key]) if names_key else None
         return arrays, names
+
+    def _float32_rows(self, key: str) -> np.ndarray | None:
+        """An uncompressed, real d x N matrix read as float32 [N, d], or None if not one.
+
+        MATLAB stores the matrix column by column, so its bytes are the rows of the [N, d]
+        result: they are read in blocks into a small buffer and converted into the result,
+        never holding the float64 copy that ``loadmat`` plus a later conversion would make.
+        Anything unusual (compressed, complex, sparse, odd tags) returns None: loadmat then.
+        """
+        pos = self.offsets.get(key)
+        if pos is None:
+            return None
+        e = self.endian
+        with open(self.path, "rb") as fh:
+            fh.seek(pos + 8)
+            mdtype, nbytes = struct.unpack(e + "II", fh.read(8))
+            if (mdtype, nbytes) != (_MI_UINT32, 8):
+                return None
+            flags, _ = struct.unpack(e + "II", fh.read(8))
+            if flags & _MX_COMPLEX or (flags & 0xFF) not in _MX_NUMERIC:
+                return None
+            mdtype, nbytes = struct.unpack(e + "II", fh.read(8))
+            if mdtype != _MI_INT32 or nbytes != 8:
+                return None
+            d, n = struct.unpack(e + "ii", fh.read(8))
+            mdtype, nbytes = struct.unpack(e + "II", fh.read(8))
+            if mdtype >> 16:  # name of <= 4 characters, packed into its tag
+                fh.read(4)
+            else:
+                fh.seek((nbytes + 7) // 8 * 8, 1)
+            mdtype, nbytes = struct.unpack(e + "II", fh.read(8))
+            dtype = _MI_DTYPES.get(mdtype)
+            if dtype is None or mdtype >> 16 or nbytes != d * n * np.dtype(dtype).itemsize:
+                return None
+            dtype = np.dtype(dtype).newbyteorder(e)
+            out = np.empty((n, d), dtype=np.float32)
+            block = max(1, _BLOCK_BYTES // max(d * dtype.itemsize, 1))  # rows per read
+            buf = np.empty((block, d), dtype=dtype)
+            for start in range(0, n, block):
+                k = min(block, n - start)
+                chunk = buf[:k]
+                if fh.readinto(chunk.reshape(-1).view(np.uint8)) != chunk.nbytes:
+                    raise self.fail(key, "data ends early; truncated or corrupt")
+                out[start : start + k] = chunk
+        return out
 
     def _names(self, key: str, value: np.ndarray) -> list[str]:
         if value.dtype.kind == "U":  # a char matrix: one row per name
@@ -225,11 +308,13 @@ class _H5File(_MatFile):
         check_declared_size(dset, f"{self.path}: '{key}'")
         return dset
 
-    def read(self, keys: list[str], names_key: str | None) -> tuple[dict, list[str] | None]:
+    def read(
+        self, keys: list[str], names_key: str | None, rows: str | None = None
+    ) -> tuple[dict, list[str] | None]:
         for key in keys + ([names_key] if names_key else []):
             self._dataset(key)  # every header checked before the first read
         try:
-            arrays = {k: self.h5[k][()].T for k in keys}
+            arrays = {k: self._get(k, as_float32=k == rows).T for k in keys}
             names = self._names(names_key) if names_key else None
         except DataError:
             raise
@@ -238,6 +323,14 @@ class _H5File(_MatFile):
         except Exception as exc:  # noqa: BLE001 - corrupt data behind a valid header
             raise DataError(f"{self.path}: unreadable HDF5 data ({one_line(exc)})") from None
         return arrays, names
+
+    def _get(self, key: str, as_float32: bool) -> np.ndarray:
+        dset = self.h5[key]
+        if not as_float32 or dset.dtype.kind not in "biuf" or dset.ndim != 2:
+            return dset[()]
+        out = np.empty(dset.shape, dtype=np.float32)  # HDF5 converts while reading
+        dset.read_direct(out)
+        return out
 
     def _chars(self, dset: h5py.Dataset) -> np.ndarray:
         check_declared_size(dset, f"{self.path}: '{dset.name}'")
@@ -389,7 +482,7 @@ def load_xlsa17(folder: Path, semantic: str = "att_splits.mat") -> ZSLData:
         names_key = NAMES_KEY if NAMES_KEY in sem.shapes else None
 
         # ---- data
-        res_arrays, _ = res.read(["features", "labels"], None)
+        res_arrays, _ = res.read(["features", "labels"], None, rows="features")
         sem_arrays, names = sem.read(["att", *split_keys.values()], names_key)
         for mat, arrays in ((res, res_arrays), (sem, sem_arrays)):
             for key, value in arrays.items():
