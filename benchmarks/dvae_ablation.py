@@ -315,16 +315,25 @@ def report(
             "",
         ]
     full = grouped.get("table3", {}).get("+dis+re") or grouped.get("table4", {}).get("z_t")
-    if full and cada_h is not None:
+    comparisons = [
+        (row, runs)
+        for row, runs in grouped.get("table3", {}).items()
+        if row in ("CADA-VAE", "base", "+dis") and runs
+    ]
+    if full and comparisons:
         h = stats(full)["H"]
-        diff = h[0] - cada_h[0]
-        spread = max(h[1], cada_h[1])
-        verdict = "above" if diff > spread else ("below" if diff < -spread else "within")
-        lines += [
-            f"DVAE (+dis+re) H minus CADA-VAE H: {diff:+.1f} points; larger seed spread "
-            f"{spread:.1f}: the difference is {verdict} the spread.",
-            "",
-        ]
+        for row, runs in comparisons:
+            other = stats(runs)["H"]
+            diff = h[0] - other[0]
+            spread = max(h[1], other[1])
+            verdict = "above" if diff > spread else ("below" if diff < -spread else "within")
+            text = f"- H(+dis+re) - H({row}) = {diff:+.1f} points; "
+            if min(len(full), len(runs)) < 2:
+                text += "one run on a side: no seed spread to compare with."
+            else:
+                text += f"the larger seed spread is {spread:.1f}: {verdict} the spread."
+            lines.append(text)
+        lines.append("")
     seconds = [r["seconds"] for r in results.values()]
     if seconds:
         lines.append(
