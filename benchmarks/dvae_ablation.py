@@ -363,9 +363,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--alphas", type=float, nargs="+", default=list(DEFAULT_ALPHAS))
     parser.add_argument(
         "--experiments",
-        nargs="+",
+        nargs="*",
         default=["table3", "table4", "alpha"],
         choices=["table3", "table4", "alpha"],
+        help="tables to run (none: only the --variant rows)",
     )
     parser.add_argument(
         "--variant",
