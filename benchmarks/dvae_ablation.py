@@ -216,7 +216,10 @@ def table_lines(
 
 
 def plot_alpha(
-    path: Path, label: str, points: list[tuple[float, tuple[float, float]]], cada: Any
+    path: Path,
+    label: str,
+    points: list[tuple[float, tuple[float, float]]],
+    refs: dict[str, tuple[float, float]],
 ) -> None:
     import matplotlib
 
@@ -228,10 +231,10 @@ def plot_alpha(
     ax.errorbar(
         xs, [m for _, (m, _) in points], yerr=[s for _, (_, s) in points], marker="o", capsize=3
     )
-    ax.set_label("DVAE")
-    if cada is not None:
-        ax.axhline(cada[0], color="grey", linestyle="--", label=f"CADA-VAE {cada[0]:.1f}")
-        ax.axhspan(cada[0] - cada[1], cada[0] + cada[1], color="grey", alpha=0.15)
+    for (name, (mean, sd)), color in zip(refs.items(), ("grey", "tab:green"), strict=False):
+        ax.axhline(mean, color=color, linestyle="--", label=f"{name} {mean:.1f}")
+        ax.axhspan(mean - sd, mean + sd, color=color, alpha=0.15)
+    if refs:
         ax.legend(loc="lower right", fontsize=8)
     peak = PAPER_ALPHA_PEAK.get(label)
     if peak is not None:
@@ -273,7 +276,7 @@ def report(
         "```",
         "",
         f"- Report written {dt.date.today().isoformat()}; runs on: {'; '.join(hosts)}.",
-        f"- Primary-stage epochs: {epochs_text} (method defaults: CADA-VAE 100, DVAE 150); "
+        f"- Primary-stage epochs: {epochs_text} (the defaults: CADA-VAE 100, DVAE 150); "
         f"seeds {', '.join(map(str, seeds))}; mean ± sample standard deviation over seeds; "
         "U, S, H in %.",
         f"- DVAE parameters common to all rows: {args.base_params or 'defaults'}; resolved "
@@ -291,12 +294,11 @@ def report(
         lines += table_lines("Table 3: disentanglement and re-combining", grouped["table3"], paper3)
     if "table4" in grouped:
         lines += table_lines("Table 4: latent of the final classifier", grouped["table4"], paper4)
-    cada_h = None
-    for row in ("CADA-VAE", "base"):
-        runs = grouped.get("table3", {}).get(row)
-        if runs:
-            cada_h = stats(runs)["H"]
-            break
+    refs = {
+        name: stats(runs)["H"]
+        for row, name in (("CADA-VAE", "CADA-VAE"), ("base", "base (DVAE's epochs)"))
+        if (runs := grouped.get("table3", {}).get(row))
+    }
     if "alpha" in grouped:
         title = "Fig. 3: H against alpha"
         if label in PAPER_ALPHA_PEAK:
@@ -305,7 +307,7 @@ def report(
         points = [(float(row), stats(runs)["H"]) for row, runs in grouped["alpha"].items() if runs]
         if points:
             png = Path(args.out) / f"{label}_alpha.png"
-            plot_alpha(png, label, sorted(points), cada_h)
+            plot_alpha(png, label, sorted(points), refs)
             lines += [f"![H against alpha]({png.name})", ""]
     if "variants" in grouped:
         lines += table_lines(
