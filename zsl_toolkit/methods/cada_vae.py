@@ -40,7 +40,6 @@ from zsl_toolkit.methods.vae import (
     classifier_stage,
     gzsl_latent_set,
     kl_gaussian,
-    l1_sum,
     reparameterize,
     wasserstein_diag,
 )
@@ -280,8 +279,10 @@ class CADAVAE(Method):
         """All loss terms of one batch: features ``x`` [B, d1] and their classes' attribute
         vectors ``s`` [B, d2], with the warm-up weights of (0-based) ``epoch``.
 
-        Each decoder runs once on both latents stacked ([2B, latent]): rows ``:B`` are the
-        own-modality reconstructions, rows ``B:`` the cross-reconstructions.
+        Each decoder runs once on both latents stacked ([2B, latent]), and each decoder's L1
+        error is taken against its target broadcast over the two halves in one pass: the
+        same sums as four separate :func:`~zsl_toolkit.methods.vae.l1_sum` calls, with half
+        the matmul calls and no slice gradients to scatter back.
         """
         m = self.model_
         b = x.shape[0]
@@ -293,10 +294,11 @@ class CADAVAE(Method):
                 reparameterize(mu_s, lv_s, self.faithful_sampling),
             ]
         )
-        x_hat = m.visual_decoder(z)  # [x from x; x from s]
-        s_hat = m.attribute_decoder(z)  # [s from x; s from s]
-        reconstruction = l1_sum(x_hat[:b], x) + l1_sum(s_hat[b:], s)
-        cross = l1_sum(x_hat[b:], x) + l1_sum(s_hat[:b], s)
+        # [2, B, d]: index 0 decodes the visual latent, index 1 the attribute latent.
+        err_x = (m.visual_decoder(z).view(2, b, -1) - x).abs().sum(dim=(1, 2))
+        err_s = (m.attribute_decoder(z).view(2, b, -1) - s).abs().sum(dim=(1, 2))
+        reconstruction = err_x[0] + err_s[1]
+        cross = err_x[1] + err_s[0]
         kl = kl_gaussian(mu_v, lv_v) + kl_gaussian(mu_s, lv_s)
         distance = wasserstein_diag(mu_v, lv_v, mu_s, lv_s)
         w = {name: schedule(epoch) for name, schedule in self.warmups().items()}
