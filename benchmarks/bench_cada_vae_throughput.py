@@ -16,6 +16,7 @@ Usage: ``python benchmarks/bench_cada_vae_throughput.py [--steps 60] [--out PATH
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -147,6 +148,16 @@ def profile_epoch(runner: StepRunner, rows: int = 18) -> tuple[str, float]:
     return table, seconds
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
@@ -163,6 +174,7 @@ def main() -> None:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
 
+    load_before = os.getloadavg()[0]
     method, ctx, data = build()
     d1, d2 = data.feature_dim, data.embedding_dim
     flops = step_flops(method, d1, d2, BATCH)
@@ -181,8 +193,10 @@ def main() -> None:
     lines = [
         "# CADA-VAE VAE-step throughput (CPU)",
         "",
-        f"- machine: {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        f"- machine: {cpu_name()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} torch "
+        f"threads, torch {torch.__version__}; 1-min load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after the timed steps (other processes share the CPUs "
+        "when it exceeds the thread count)",
         f"- data: synthetic-cub (d1={d1}, d2={d2}), batch {BATCH}, "
         f"{ctx.features.shape[0]} trainval rows, all loss terms active (epoch 99)",
         f"- optimizer: {type(runner.optimizer).__name__} "
