@@ -190,14 +190,6 @@ class CADAVAE(Method):
         self.preprocess = preprocess
 
     # ------------------------------------------------------------------ parameters
-    @classmethod
-    def create(cls, params: dict[str, Any]) -> CADAVAE:
-        """Instantiate and check value ranges, before any run directory exists."""
-        instance = super().create(params)
-        assert isinstance(instance, CADAVAE)
-        instance._validate()
-        return instance
-
     def resolved_classifier_epochs(self, spec: ModelSpec) -> int:
         """``classifier_epochs``; else the authors' GZSL value for ``spec.dataset`` (matched by
         name or folder name, case-insensitive); else the epochs giving about
@@ -244,7 +236,9 @@ class CADAVAE(Method):
             ),
         )
 
-    def _validate(self) -> None:
+    def validate(self) -> None:
+        """Check value ranges when the method is created, before any run directory exists."""
+        super().validate()
         if self.seen_draw not in DRAWS:
             raise ConfigError(
                 f"parameter seen_draw must be one of {', '.join(DRAWS)}, got '{self.seen_draw}'"
