@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from tiny_params import tiny
 
 from zsl_toolkit.cli import cli
 from zsl_toolkit.data.synthetic import Toy
@@ -29,16 +30,7 @@ from zsl_toolkit.methods.vae import (
 from zsl_toolkit.testing import check_method
 from zsl_toolkit.training import TrainConfig, Trainer
 
-TINY = {
-    "latent_size": 4,
-    "visual_encoder_hidden": 16,
-    "visual_decoder_hidden": 16,
-    "attribute_encoder_hidden": 8,
-    "attribute_decoder_hidden": 8,
-    "seen_samples": 10,
-    "unseen_samples": 20,
-    "classifier_epochs": 2,
-}
+TINY = tiny("cada-vae")
 
 
 def test_conformance(tmp_path):

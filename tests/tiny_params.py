@@ -12,6 +12,16 @@ TINY: dict[str, dict[str, object]] = {
         "unseen_samples": 20,
         "classifier_epochs": 3,
     },
+    "cada-vae": {
+        "latent_size": 4,
+        "visual_encoder_hidden": 16,
+        "visual_decoder_hidden": 16,
+        "attribute_encoder_hidden": 8,
+        "attribute_decoder_hidden": 8,
+        "seen_samples": 10,
+        "unseen_samples": 20,
+        "classifier_epochs": 2,
+    },
 }
 
 
