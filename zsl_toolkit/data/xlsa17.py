@@ -304,8 +304,13 @@ class _H5File(_MatFile):
             self.classes[key] = cls
 
     def _dataset(self, key: str) -> h5py.Dataset:
-        dset = self.h5[key]
-        check_declared_size(dset, f"{self.path}: '{key}'")
+        try:
+            dset = self.h5[key]
+            check_declared_size(dset, f"{self.path}: '{key}'")
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - corrupt object headers
+            raise DataError(f"{self.path}: '{key}' is unreadable ({one_line(exc)})") from None
         return dset
 
     def read(
@@ -364,8 +369,12 @@ def _open(path: Path) -> _MatFile:
         if size == 0:
             raise DataError(f"{path}: file is empty; expected a MATLAB .mat file")
         return _H5File(path) if h5py.is_hdf5(path) else _V5File(path, size)
-    except OSError as exc:  # permissions, I/O errors
+    except DataError:
+        raise
+    except OSError as exc:  # permissions, I/O errors, HDF5 structures it cannot parse
         raise DataError(f"{path}: cannot read ({exc.strerror or one_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - a corrupt header the parsers reject otherwise
+        raise DataError(f"{path}: corrupt MATLAB file ({one_line(exc)})") from None
 
 
 # ---------------------------------------------------------------------------- checks
