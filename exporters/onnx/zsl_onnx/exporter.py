@@ -101,7 +101,9 @@ class OnnxExporter(Exporter):
         spec = io_spec(run)
         features = _test_features(run, options.get("data_root"))
         module = ScoresAndPrediction(copy.deepcopy(run.method.inference_module()).cpu()).eval()
-        model = _trace(module, features[:EXAMPLE_BATCH], opset, run.config.get("method", "?"))
+        model = to_onnx_model(
+            module, features[:EXAMPLE_BATCH], opset, run.config.get("method", "?")
+        )
         metadata = {
             **spec.metadata,
             FORMAT_KEY: FORMAT_VERSION,
@@ -175,8 +177,14 @@ def _test_features(run: RunResult, root: str | None) -> np.ndarray:
     return data.features[index]
 
 
-def _trace(module: nn.Module, example: np.ndarray, opset: int | None, method: str) -> Any:
-    """ModelProto of ``module`` with a dynamic batch axis named "batch"."""
+def to_onnx_model(
+    module: nn.Module, example: np.ndarray, opset: int | None = None, method: str = "module"
+) -> Any:
+    """ModelProto of ``module`` (features -> scores, prediction) with a dynamic batch axis.
+
+    ``example`` is a [rows, d1] float32 array with at least two rows. No checks, no
+    metadata: :meth:`OnnxExporter.export` adds those; benchmarks use this directly.
+    """
     kwargs: dict[str, Any] = {} if opset is None else {"opset_version": opset}
     try:
         with _quiet_exporter():
