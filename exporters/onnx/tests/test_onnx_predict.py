@@ -50,6 +50,13 @@ def test_predictor_api(eszsl_run, eszsl_model, sample):
 def _write(path, x):
     if path.suffix == ".npy":
         np.save(path, x)
+    elif path.suffix == ".mat" and "v73" in path.name:
+        # MATLAB v7.3 is HDF5 behind a 512-byte header; MATLAB's d1 x N reads back as N x d1.
+        with h5py.File(path, "w", userblock_size=512) as fh:
+            fh["features"] = x
+        header = b"MATLAB 7.3 MAT-file".ljust(116) + bytes(8) + b"\x00\x02IM"
+        with path.open("r+b") as fh:
+            fh.write(header)
     elif path.suffix == ".mat" and "rows" in path.name:
         scipy.io.savemat(path, {"features": x})  # N x d1: accepted, the width is unambiguous
     elif path.suffix == ".mat":
@@ -59,7 +66,7 @@ def _write(path, x):
             fh["features"] = x
 
 
-@pytest.mark.parametrize("source", ["f.npy", "f.mat", "f_rows.mat", "f.h5"])
+@pytest.mark.parametrize("source", ["f.npy", "f.mat", "f_rows.mat", "f_v73.mat", "f.h5"])
 @pytest.mark.parametrize("fmt", [".csv", ".json"])
 def test_predict_cli_writes_named_predictions(eszsl_model, sample, tmp_path, source, fmt):
     x, expected = sample
@@ -81,6 +88,17 @@ def test_predict_cli_writes_named_predictions(eszsl_model, sample, tmp_path, sou
     assert [r["class_name"] for r in rows] == [f"class_{c:03d}" for c in want]
     best = expected[np.arange(len(x)), want]
     assert np.allclose([float(r["score"]) for r in rows], best, atol=1e-4)
+
+
+def test_v73_fixture_is_what_scipy_calls_v73(tmp_path, sample):
+    _write(tmp_path / "f_v73.mat", sample[0])
+    with pytest.raises(NotImplementedError):
+        scipy.io.loadmat(tmp_path / "f_v73.mat")
+
+
+def test_predict_help_lists_the_inputs():
+    result = zsl("predict", "--help")
+    assert result.exit_code == 0 and "FEATURES" in result.stdout and "--provider" in result.stdout
 
 
 def test_predict_cli_summary_on_stdout(eszsl_model, sample, tmp_path):
