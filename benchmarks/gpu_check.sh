@@ -7,8 +7,8 @@
 # .venv) when it exists; otherwise creates it with --system-site-packages and installs the
 # repository's distributions into it offline (--no-index --no-deps), so it never downloads.
 # Trains dvae on `synthetic` (falls back to cada-vae, then eszsl, when not installed), and
-# exits non-zero at the first failing step, CUDA provider unusable included. About a minute
-# on one H100; EPOCHS=N shortens training further.
+# exits non-zero at the first failing step, CUDA provider unusable included. Expected to take
+# a few minutes at most on one H100 (training dominates); EPOCHS=N shortens training.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +38,7 @@ PY="$VENV/bin/python"
 zsl() { "$PY" -m zsl_toolkit "$@"; }  # works when the console script lives in a parent env
 dists=("$REPO")
 for d in plugins/dvae exporters/onnx; do
-    [ -f "$REPO/$d/pyproject.toml" ] && dists+=("$REPO/$d")
+    if [ -f "$REPO/$d/pyproject.toml" ]; then dists+=("$REPO/$d"); fi
 done
 for d in "${dists[@]}"; do
     name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$d/pyproject.toml" | head -n 1)"

@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from onnx_helpers import assert_user_error, zsl
+from onnx_testkit import assert_user_error, zsl
 from zsl_onnx import OnnxExporter
 from zsl_onnx.format import FORMAT_KEY, FORMAT_VERSION
 from zsl_onnx.parity import ParityReport

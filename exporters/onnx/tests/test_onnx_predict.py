@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 import scipy.io
-from onnx_helpers import assert_user_error, zsl
+from onnx_testkit import assert_user_error, zsl
 from zsl_onnx import OnnxPredictor
 
 from zsl_toolkit.errors import DeviceError

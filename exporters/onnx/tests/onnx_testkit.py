@@ -1,4 +1,4 @@
-"""Helpers shared by the zsl-onnx tests (a uniquely named module, not conftest, so it cannot
+"""Utilities shared by the zsl-onnx tests (a uniquely named module, not conftest, so it cannot
 clash with another test folder's conftest on sys.path)."""
 
 from __future__ import annotations
