@@ -177,3 +177,19 @@ def test_module_entry_point():
         [sys.executable, "-m", "zsl_toolkit", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "Usage:" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"]])
+def test_startup_commands_do_not_import_heavy_modules(args):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom zsl_toolkit.cli import cli\n"
+        f"r = CliRunner().invoke(cli, {args!r})\nassert r.exit_code == 0, r.output\n"
+        "heavy = sorted(m for m in ('torch', 'scipy', 'h5py', 'numpy', 'sklearn') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "", f"imported at start-up: {proc.stdout.strip()}"

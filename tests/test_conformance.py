@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from tiny_params import tiny
 
 from zsl_toolkit.data.named import XLSA17Dataset
 from zsl_toolkit.errors import DataError
 from zsl_toolkit.registry import dataset_registry, method_registry
 from zsl_toolkit.testing import check_dataset, check_method
 
-# Smaller networks for the methods we know, so the whole matrix stays fast; any other
-# installed method runs with its defaults.
-TINY = {
-    "cada-vae": {"hidden_scale": 0.05},
-    "dvae": {"hidden_scale": 0.05},
-    "f-clswgan": {"hidden": 32, "synth_per_class": 10},
-}
-
 
 @pytest.mark.parametrize("name", method_registry().names())
 def test_method_conformance(name, tmp_path):
-    check_method(name, tmp_path, params=TINY.get(name, {}), epochs=2)
+    check_method(name, tmp_path, params=tiny(name), epochs=2)
 
 
 @pytest.mark.parametrize("name", dataset_registry().names())

@@ -41,11 +41,14 @@ class TwoStage(Method):
 
         if index > 1:
             return None
+        # The second stage draws random numbers while being built, as latent-sampling
+        # stages do, so resumption must replay them.
+        x = ctx.features if index == 0 else ctx.features + 0.05 * torch.randn_like(ctx.features)
         return Stage(
             name=f"s{index}",
             epochs=self.epochs if index == 0 else self.second_epochs,
             batch_size=16,
-            tensors=(ctx.features, ctx.labels),
+            tensors=(x, ctx.labels),
             parameters=list(self.model_.parameters()),
             optimizer=lambda p: torch.optim.SGD(p, lr=0.1),
             loss=loss,
@@ -82,9 +85,61 @@ def test_log_and_checkpoint_files(tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [(r["stage"], r["epoch"]) for r in lines] == [("s0", 1), ("s0", 2), ("s1", 1), ("s1", 2)]
     assert all(np.isfinite(r["loss"]) for r in lines)
-    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    assert ckpt["stage"] == 1 and ckpt["epoch"] == 2 and "model.weight" in ckpt["model"]
     assert not list(tmp_path.glob(".*.tmp")), "temporary files left behind"
+
+
+class Interrupt(TwoStage):
+    """Raises KeyboardInterrupt in the given stage/epoch, as Ctrl-C would."""
+
+    at: tuple[int, int] = (0, 0)
+
+    def stage(self, index, ctx):
+        stage = super().stage(index, ctx)
+        if stage is None or index != self.at[0]:
+            return stage
+        inner = stage.loss
+
+        def loss(batch, epoch):
+            if epoch == self.at[1]:
+                raise KeyboardInterrupt
+            return inner(batch, epoch)
+
+        stage.loss = loss
+        return stage
+
+
+@pytest.mark.parametrize("at", [(0, 0), (0, 2), (1, 0), (1, 1)])
+def test_resume_after_interrupt_matches_uninterrupted(tmp_path, at):
+    reference, ref_trainer = fit(epochs=4)
+    Interrupt.at = at
+    cfg = TrainConfig(device="cpu", quiet=True, epochs=4)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(cfg, tmp_path).fit(Interrupt.create({}), toy_data())
+    ckpt = tmp_path / "checkpoint.pt"
+    if at[1] > 0:
+        assert torch.load(ckpt, weights_only=True)["epoch"] == at[1]
+    resumed = TwoStage.create({})
+    trainer = Trainer(cfg, tmp_path)
+    trainer.fit(resumed, toy_data(), resume=True)
+    assert torch.equal(resumed.model_.weight, reference.model_.weight)
+    assert torch.equal(resumed.model_.bias, reference.model_.bias)
+    lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [(r["stage"], r["epoch"]) for r in lines] == [
+        (r["stage"], r["epoch"]) for r in ref_trainer.history
+    ]
+    assert [r["loss"] for r in lines] == [r["loss"] for r in ref_trainer.history]
+
+
+def test_checkpoint_refuses_pickled_objects(tmp_path):
+    from zsl_toolkit.training.trainer import load_state
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("executed",))
+
+    torch.save({"stage": 0, "x": Evil()}, tmp_path / "bad.pt")
+    with pytest.raises(Exception, match="[Ww]eights only"):
+        load_state(tmp_path / "bad.pt")
 
 
 def test_scaler_is_fitted_on_trainval_only():
