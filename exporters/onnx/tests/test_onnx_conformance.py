@@ -1,11 +1,15 @@
 """Every installed method exports to ONNX and passes parity on toy data.
 
 Methods come from the registry, so a new method plugin is covered as soon as it is
-installed. ``TINY`` shrinks known methods for speed; keys a method does not accept are
-dropped, so the table may name parameters of methods that are not installed or renamed.
+installed. ``TINY`` shrinks known methods for speed, overridden by the core test suite's
+shared table (tests/tiny_params.py) where the repository has one; keys a method does not
+accept are dropped, so the tables may name parameters of methods not installed or renamed.
 """
 
 from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,13 +45,26 @@ TINY: dict[str, dict[str, object]] = {
 }
 
 
+CORE_TINY = Path(__file__).resolve().parents[3] / "tests" / "tiny_params.py"
+
+
+def tiny_params(name: str) -> dict[str, object]:
+    params = dict(TINY.get(name, {}))
+    if CORE_TINY.is_file():
+        spec = importlib.util.spec_from_file_location("zsl_core_tiny_params", CORE_TINY)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        params.update(module.tiny(name))
+    return params
+
+
 @pytest.mark.parametrize("name", method_registry().names())
 def test_every_method_exports_with_parity(name, toy, tmp_path):
     from zsl_toolkit.pipeline import train
     from zsl_toolkit.training import TrainConfig
 
     defaults = method_registry().load(name).param_defaults()
-    params = {k: v for k, v in TINY.get(name, {}).items() if k in defaults}
+    params = {k: v for k, v in tiny_params(name).items() if k in defaults}
     config = TrainConfig(epochs=1, device="cpu", quiet=True, checkpoint_every=0)
     run = train(name, "toy", params=params, config=config, out=tmp_path / "run", data=toy)
 

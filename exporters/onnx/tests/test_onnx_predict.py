@@ -90,6 +90,16 @@ def test_predict_cli_writes_named_predictions(eszsl_model, sample, tmp_path, sou
     assert np.allclose([float(r["score"]) for r in rows], best, atol=1e-4)
 
 
+def test_predict_on_a_toolkit_hdf5_store(eszsl_run, eszsl_model, toy, tmp_path):
+    store, out = tmp_path / "toy.h5", tmp_path / "pred.csv"
+    assert zsl("data", "convert", "toy", store).exit_code == 0
+    result = zsl("predict", eszsl_model, store, "--provider", "cpu", "-o", out)
+    assert result.exit_code == 0, result.output
+    with out.open() as fh:
+        got = [int(r["class_id"]) for r in csv.DictReader(fh)]
+    assert got == eszsl_run.method.predict_scores(toy.features).argmax(axis=1).tolist()
+
+
 def test_v73_fixture_is_what_scipy_calls_v73(tmp_path, sample):
     _write(tmp_path / "f_v73.mat", sample[0])
     with pytest.raises(NotImplementedError):

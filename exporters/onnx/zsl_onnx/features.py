@@ -1,5 +1,8 @@
 """Reading raw visual features for prediction from .mat, .h5 or .npy files.
 
+HDF5 files are read by their top-level ``features`` dataset, which is where the toolkit's own
+store (``zsl data convert``) keeps its float32 N x d1 features, so a store works as is.
+
 Layouts differ by source: xlsa17's ``res101.mat`` stores one column per image (d1 x N), while
 NumPy and HDF5 users store one row per sample (N x d1), and MATLAB v7.3 files read through
 h5py come back transposed. The model's input width settles the orientation whenever exactly
@@ -65,29 +68,21 @@ def _read_mat(path: Path) -> tuple[np.ndarray, bool]:
 
 
 def _read_h5(path: Path) -> np.ndarray:
+    """The top-level ``features`` dataset: a plain file, or the toolkit's store (same layout)."""
     import h5py
+
+    from zsl_toolkit.data.hdf5 import check_declared_size, one_line
 
     try:
         with h5py.File(path, "r") as fh:
             node = fh.get(KEY)
-            if isinstance(node, h5py.Dataset):
-                return node[()]
-            found = ", ".join(sorted(fh.keys())) or "none"
+            if not isinstance(node, h5py.Dataset):
+                found = ", ".join(sorted(fh.keys())) or "none"
+                raise DataError(f"{path}: no '{KEY}' dataset (found: {found})")
+            check_declared_size(node, f"{path}: '{KEY}'")  # before allocating it
+            return node[()]
     except OSError as exc:
-        raise DataError(f"{path}: cannot read as an HDF5 file ({exc})") from None
-    store = _store_features(path)
-    if store is not None:
-        return store
-    raise DataError(f"{path}: no '{KEY}' dataset (found: {found})")
-
-
-def _store_features(path: Path) -> np.ndarray | None:
-    """Features of a toolkit HDF5 store via the core's reader, where the core has one."""
-    try:
-        from zsl_toolkit.data.hdf5 import load_h5
-    except ImportError:
-        return None
-    return load_h5(path).features
+        raise DataError(f"{path}: cannot read as an HDF5 file ({one_line(exc)})") from None
 
 
 def _orient(path: Path, array: np.ndarray, dim: int, *, columns_by_default: bool) -> np.ndarray:
