@@ -12,7 +12,7 @@ DEMO_METHOD ?= $(if $(wildcard plugins/dvae/pyproject.toml),dvae,eszsl)
 $(VENV)/.installed: pyproject.toml constraints.txt $(PLUGINS)
 	python3 -m venv $(VENV)
 	$(PIP) torch==2.13.0
-	$(PIP) $(EDITABLE) pytest ruff
+	$(PIP) $(EDITABLE) pytest ruff hypothesis
 	touch $@
 
 setup: $(VENV)/.installed
