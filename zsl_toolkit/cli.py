@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from zsl_toolkit.errors import ZSLError
+from zsl_toolkit.errors import ZSLError, one_line
 
 
 class _Group(click.Group):
@@ -22,11 +22,15 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ZSLError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:  # disk full, read-only folder, ...: the environment, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
 
 
 def _fmt(value: Any) -> str:

@@ -23,7 +23,7 @@ import h5py
 import numpy as np
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.errors import DataError
+from zsl_toolkit.errors import DataError, one_line
 
 FORMAT = "zsl-toolkit ZSLData"
 FORMAT_VERSION = 1
@@ -33,12 +33,6 @@ DATASETS = ("features", "labels", "class_embeddings", "class_names", "splits")
 # this multiple of its stored size has a corrupt or malicious header.
 MAX_COMPRESSION_RATIO = 1100
 _SMALL = 1 << 20  # below this, declared sizes are not worth refusing
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's message on one line (HDF5 and zlib messages span several)."""
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
 
 
 def check_declared_size(dset: h5py.Dataset, where: str) -> None:

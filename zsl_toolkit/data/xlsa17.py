@@ -34,8 +34,8 @@ import h5py
 import numpy as np
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.data.hdf5 import MAX_COMPRESSION_RATIO, check_declared_size, one_line
-from zsl_toolkit.errors import DataError
+from zsl_toolkit.data.hdf5 import MAX_COMPRESSION_RATIO, check_declared_size
+from zsl_toolkit.errors import DataError, one_line
 
 RES_FILE = "res101.mat"
 ORIGIN = "from the xlsa17 proposed-splits download (Xian et al., TPAMI 2018)"

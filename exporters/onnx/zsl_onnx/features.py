@@ -71,7 +71,8 @@ def _read_h5(path: Path) -> np.ndarray:
     """The top-level ``features`` dataset: a plain file, or the toolkit's store (same layout)."""
     import h5py
 
-    from zsl_toolkit.data.hdf5 import check_declared_size, one_line
+    from zsl_toolkit.data.hdf5 import check_declared_size
+    from zsl_toolkit.errors import one_line
 
     try:
         with h5py.File(path, "r") as fh:
