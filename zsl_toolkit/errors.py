@@ -44,3 +44,13 @@ class DeviceError(ZSLError):
 
 class ExportError(ZSLError):
     """An export failed its checks; no file was left behind."""
+
+
+class MissingDependency(ZSLError):
+    """An optional dependency needed by the requested feature is not installed."""
+
+
+class TrialsFailed(ZSLError):
+    """Some trials of a sweep failed; the others completed and were recorded."""
+
+    exit_code = 1
