@@ -287,6 +287,12 @@ def test_progress_line_counts_and_estimate():
     assert stream.getvalue().count("\n") == 3  # not a terminal: one line per ended trial
 
 
+def test_report_on_a_non_sweep_directory(tmp_path):
+    result = zsl("report", tmp_path)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and "is not a sweep directory" in result.output
+
+
 @pytest.mark.parametrize("cmd", [["sweep"], ["report"], ["plot"]])
 def test_help(cmd):
     result = zsl(*cmd, "--help")

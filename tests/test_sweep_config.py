@@ -202,6 +202,7 @@ def test_grid_expansion_count_and_trial_contents():
     assert all(t.swept == ("gamma", "lam") for t in grid)
     l2 = [t for t in trials if t.label == "eszsl-l2" and t.dataset == "synthetic" and t.seed == 2]
     assert sorted((t.params["gamma"], t.params.get("lam")) for t in l2) == [(0.1, None), (1.0, 2.0)]
+    assert all(t.swept == ("gamma", "lam") for t in l2)  # lam is unset in one variant
     # the resolved config carries every parameter, defaults included
     assert {t.config["params"]["lam"] for t in l2} == {1.0, 2.0}
     assert all(t.config["params"]["preprocess"] == "l2" for t in l2)

@@ -146,11 +146,13 @@ def _method_points(entry: MethodEntry) -> tuple[list[dict[str, Any]], tuple[str,
                 values = [values]  # a list default: a flat list is one value, not an axis
             checked[key] = [check_params({key: v}, valid, where)[key] for v in values]
         points.extend(expand(checked))
-    seen = {}
-    for point in points:
-        for k, v in point.items():
-            seen.setdefault(k, set()).add(json.dumps(canonical(v), sort_keys=True))
-    swept = tuple(k for k, vals in seen.items() if len(vals) > 1)
+    # Swept: takes more than one value across the points (unset in some variants counts).
+    keys = list(dict.fromkeys(k for point in points for k in point))
+    swept = tuple(
+        k
+        for k in keys
+        if len({json.dumps(canonical(p.get(k, "<unset>")), sort_keys=True) for p in points}) > 1
+    )
     return points, swept
 
 

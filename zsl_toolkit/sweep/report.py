@@ -22,7 +22,7 @@ from typing import Any
 
 from zsl_toolkit.io import atomic_write
 from zsl_toolkit.sweep.plan import Trial
-from zsl_toolkit.sweep.runner import ERROR_FILE, is_complete, load_plan, trial_dir
+from zsl_toolkit.sweep.runner import ERROR_FILE, is_complete, load_plan, read_json, trial_dir
 
 #: Report column -> (path into metrics.json, shown in percent).
 METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
@@ -130,11 +130,11 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
             )
         cell.trials.append(t.id)
         d = trial_dir(sweep_dir, t.id)
-        if not is_complete(d, t):
+        metrics = read_json(d / "metrics.json") if is_complete(d, t) else None
+        if not isinstance(metrics, dict):
             if (d / ERROR_FILE).is_file():
                 cell.failed.append(t.id)
             continue
-        metrics = json.loads((d / "metrics.json").read_text())
         cell.complete.append(t.id)
         cell.seeds.append(t.seed)
         for name, (path, _) in METRICS.items():

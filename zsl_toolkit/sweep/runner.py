@@ -55,7 +55,8 @@ def trial_dir(sweep_dir: Path, trial_id: str) -> Path:
     return Path(sweep_dir) / TRIALS_DIR / trial_id
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """Parsed JSON file, or None when missing or unreadable."""
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
@@ -64,8 +65,8 @@ def _read_json(path: Path) -> Any:
 
 def is_complete(run_dir: Path, trial: Trial) -> bool:
     """Whether ``run_dir`` holds a finished run of exactly ``trial``'s resolved config."""
-    record = _read_json(run_dir / "run.json")
-    marker = _read_json(run_dir / TRIAL_FILE)
+    record = read_json(run_dir / "run.json")
+    marker = read_json(run_dir / TRIAL_FILE)
     return (
         isinstance(record, dict)
         and record.get("status") == "complete"
@@ -78,7 +79,7 @@ def is_complete(run_dir: Path, trial: Trial) -> bool:
 def load_plan(sweep_dir: Path) -> tuple[dict[str, Any], list[Trial]]:
     """``sweep.json`` of a sweep directory and its trials."""
     sweep_dir = Path(sweep_dir)
-    plan = _read_json(sweep_dir / SWEEP_FILE)
+    plan = read_json(sweep_dir / SWEEP_FILE)
     if not isinstance(plan, dict) or "trials" not in plan:
         raise ConfigError(
             f"{sweep_dir} is not a sweep directory (no readable {SWEEP_FILE}); "
@@ -103,7 +104,7 @@ class _State:
 
     def __init__(self, path: Path, config: SweepConfig, trials: list[Trial], info: dict) -> None:
         self.path = path
-        old = _read_json(path) or {}
+        old = read_json(path) or {}
         old_trials = old.get("trials", {}) if isinstance(old, dict) else {}
         self.data: dict[str, Any] = {
             "name": config.name,
@@ -315,7 +316,9 @@ def _drive(
             t = inflight.pop(handle)
             _record(t, result, sweep_dir, state, outcome)
             ok = result["status"] == "complete"
-            where = f"{t.id} ({t.label} on {t.dataset}, seed {t.seed})"
+            shown = ", ".join(f"{k}={v}" for k, v in t.params.items())
+            what = f"{t.label} ({shown})" if shown else t.label
+            where = f"{t.id} ({what} on {t.dataset}, seed {t.seed})"
             progress.ended(ok, "" if ok else f"{where}: {result.get('error')}")
         progress.tick()
 

@@ -93,7 +93,9 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
             "threads": torch.get_num_threads(),
             "metrics": headline,
         }
-    except Exception as exc:  # a bug in a method must not stop the sweep: record it
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a bug (even sys.exit) in a method must not stop the sweep
         one_line = f"{type(exc).__name__}: {exc}".replace("\n", " ")
         return _failed(info, started, one_line, traceback.format_exc())
 
