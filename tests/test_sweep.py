@@ -233,6 +233,17 @@ def test_report_statistics_are_sample_mean_std_and_n(local_sweep, tmp_path):
     assert float(row["H_std"]) == pytest.approx(h_std, abs=1e-12) and row["n"] == "3"
 
 
+def test_summary_of_equal_and_single_values():
+    from zsl_toolkit.sweep.report import summarize
+
+    third = 0.4642857142857143  # fsum of three copies, divided by 3, is not exactly this
+    equal = summarize([third, third, third])
+    assert (equal.mean, equal.std, equal.n) == (third, 0.0, 3)
+    single = summarize([0.25])
+    assert (single.mean, single.std, single.n) == (0.25, None, 1)
+    assert summarize([]).n == 0 and summarize([]).mean is None
+
+
 def test_plots(local_sweep, tmp_path):
     pytest.importorskip("matplotlib")
     sweep = copy_of(local_sweep, tmp_path)

@@ -49,11 +49,13 @@ class Stat:
 
 
 def summarize(values: list[float]) -> Stat:
-    """Mean and sample standard deviation (ddof=1) of finite ``values``."""
-    values = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    """Mean and sample standard deviation (ddof=1) of ``values`` (None entries are missing)."""
+    values = [float(v) for v in values if v is not None]
     n = len(values)
     if n == 0:
         return Stat(None, None, 0)
+    if all(v == values[0] for v in values):  # exact: no rounding noise in mean or spread
+        return Stat(values[0], 0.0 if n > 1 else None, n)
     mean = math.fsum(values) / n
     std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
     return Stat(mean, std, n)
