@@ -60,3 +60,13 @@ class TrainingInterrupted(ZSLError):
 
 class UnsafeFileError(ZSLError):
     """A model or checkpoint file holds pickled objects other than tensors; it is not loaded."""
+
+
+class MissingDependency(ZSLError):
+    """An optional dependency needed by the requested feature is not installed."""
+
+
+class TrialsFailed(ZSLError):
+    """Some trials of a sweep failed; the others completed and were recorded."""
+
+    exit_code = 1
