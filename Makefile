@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --constraint constraints.txt
 PLUGINS := $(wildcard plugins/dvae/pyproject.toml exporters/onnx/pyproject.toml)
-EDITABLE := -e .[ray,plot] $(foreach p,$(PLUGINS),-e $(dir $(p)))
+EDITABLE := -e '.[ray,plot]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 TEST_DIRS := tests $(wildcard plugins/dvae/tests exporters/onnx/tests)
 DEMO_METHOD ?= $(if $(wildcard plugins/dvae/pyproject.toml),dvae,eszsl)
 
