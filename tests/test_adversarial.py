@@ -114,21 +114,21 @@ def _mutate(arrays: dict[str, np.ndarray], key: str, kind: str, rng: np.random.G
     elif kind == "empty":
         arrays[key] = np.zeros((0, 1))
     elif kind == "nan":
-        b = a.astype(np.float64)
+        b = np.real(a).astype(np.float64)
         b.flat[rng.integers(b.size)] = np.nan
         arrays[key] = b
     elif kind == "inf":
-        b = a.astype(np.float64)
+        b = np.real(a).astype(np.float64)
         b.flat[rng.integers(b.size)] = -np.inf
         arrays[key] = b
     elif kind == "zero_based":
-        arrays[key] = a.astype(np.float64) - 1
+        arrays[key] = np.real(a).astype(np.float64) - 1
     elif kind == "out_of_range":
-        b = a.astype(np.float64)
+        b = np.real(a).astype(np.float64)
         b.flat[rng.integers(b.size)] = 10_000
         arrays[key] = b
     elif kind == "negative":
-        b = a.astype(np.float64)
+        b = np.real(a).astype(np.float64)
         b.flat[rng.integers(b.size)] = -3
         arrays[key] = b
     elif kind == "duplicate":
@@ -137,7 +137,7 @@ def _mutate(arrays: dict[str, np.ndarray], key: str, kind: str, rng: np.random.G
             b.flat[1] = b.flat[0]
         arrays[key] = b
     elif kind == "fraction":
-        arrays[key] = a.astype(np.float64) + 0.5
+        arrays[key] = np.real(a).astype(np.float64) + 0.5
     elif kind == "text":
         arrays[key] = np.array(["not", "numbers"])
     elif kind == "complex":

@@ -252,7 +252,8 @@ class _V5File(_MatFile):
                 chunk = buf[:k]
                 if fh.readinto(chunk.reshape(-1).view(np.uint8)) != chunk.nbytes:
                     raise self.fail(key, "data ends early; truncated or corrupt")
-                out[start : start + k] = chunk
+                with np.errstate(over="ignore"):  # beyond float32 -> inf, refused by ZSLData
+                    out[start : start + k] = chunk
         return out
 
     def _names(self, key: str, value: np.ndarray) -> list[str]:
@@ -421,6 +422,8 @@ def _integers(mat: _MatFile, key: str, value: np.ndarray) -> np.ndarray:
     if flat.dtype.kind == "f":
         if not np.isfinite(flat).all() or (flat != np.floor(flat)).any():
             raise mat.fail(key, "holds non-integer values; expected 1-based integer indices")
+        if flat.size and np.abs(flat).max() >= 2**62:
+            raise mat.fail(key, "holds values far beyond any index; expected 1-based indices")
     return flat.astype(np.int64)
 
 
