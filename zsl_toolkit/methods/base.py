@@ -88,14 +88,36 @@ LossFn = Callable[[tuple[torch.Tensor, ...], int], dict[str, torch.Tensor]]
 
 
 @dataclass
+class Update:
+    """One of several optimizers that take turns within a stage (a GAN's critic and generator).
+
+    At every step of an epoch the trainer runs a stage's updates in order, each ``repeat``
+    times in a row, and each time on a minibatch of its own: ``loss(batch, epoch)`` returns
+    named terms including ``"loss"``, whose gradient is taken with respect to ``parameters``
+    only (other networks in the graph receive none) and applied by the optimizer that
+    ``optimizer(parameters)`` built. Each repeat walks its own permutation of the rows, so over
+    an epoch every repeat of every update sees each training row once.
+    """
+
+    name: str
+    parameters: Sequence[nn.Parameter]
+    optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+    loss: LossFn
+    repeat: int = 1
+
+
+@dataclass
 class Stage:
     """One phase of training.
 
     Either ``closed_form`` is set (called once, returns numbers to log) or the trainer runs
-    ``epochs`` epochs of shuffled minibatches over ``tensors`` (all indexed along dim 0),
-    calling ``loss(batch, epoch)``, which returns named terms including the total ``"loss"``.
-    The optimizer is built by ``optimizer(parameters)``. The trainer config's ``epochs`` and
-    ``batch_size`` override those of the ``primary`` stage only.
+    ``epochs`` epochs of shuffled minibatches over ``tensors`` (all indexed along dim 0).
+    With one optimizer, it calls ``loss(batch, epoch)``, which returns named terms including
+    the total ``"loss"``, and steps the optimizer built by ``optimizer(parameters)``. A stage
+    that alternates optimizers lists them in ``updates`` instead (and leaves ``loss``,
+    ``optimizer`` and ``parameters`` unset); its logged terms are named ``<update>.<term>``.
+    The trainer config's ``epochs`` and ``batch_size`` override those of the ``primary``
+    stage only.
     """
 
     name: str
@@ -109,6 +131,7 @@ class Stage:
     drop_last: bool = False
     closed_form: Callable[[], dict[str, float]] | None = None
     train_modules: Sequence[nn.Module] = field(default_factory=list)
+    updates: Sequence[Update] = ()
 
 
 class InferenceModule(nn.Module):

@@ -2,9 +2,10 @@
 
 The trainer owns seeding, the device, epochs, minibatching, optimizers, progress display, the
 per-epoch JSON-lines log and checkpoints; methods only describe stages. Data stay on the
-training device for the whole run: each epoch draws one permutation on the device and slices
-batches from resident tensors, and loss terms are summed on the device and read back once per
-epoch, so there is no per-batch host synchronisation.
+training device for the whole run: each epoch draws its permutations on the device (one, or one
+per repeat of each optimizer of a stage that alternates several) and slices batches from
+resident tensors, and loss terms are summed on the device and read back once per epoch, so
+there is no per-batch host synchronisation.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.errors import DeviceError
 from zsl_toolkit.io import atomic_write
-from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage
+from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update
 from zsl_toolkit.training.config import TrainConfig
 
 
@@ -81,14 +82,15 @@ class Trainer:
             terms = stage.closed_form()
             self._log(stage, 0, terms, time.perf_counter() - start)
             return
-        if stage.loss is None or stage.optimizer is None or not stage.tensors:
-            raise TypeError(f"stage '{stage.name}' needs closed_form or loss/optimizer/tensors")
+        updates = _updates_of(stage)
         epochs = stage.epochs
         batch = stage.batch_size
         if stage.primary:
             epochs = self.config.epochs if self.config.epochs is not None else epochs
             batch = self.config.batch_size if self.config.batch_size is not None else batch
-        optimizer = stage.optimizer(stage.parameters)
+        optimizers = {u.name: u.optimizer(u.parameters) for u in updates}
+        # With several optimizers each takes gradients of its own parameters only.
+        restrict = len(updates) > 1
         for m in stage.train_modules:
             m.train()
         n = stage.tensors[0].shape[0]
@@ -97,24 +99,30 @@ class Trainer:
         try:
             for epoch in range(epochs):
                 start = time.perf_counter()
-                perm = torch.randperm(n, device=ctx.device)
+                perms = [
+                    torch.randperm(n, device=ctx.device) for u in updates for _ in range(u.repeat)
+                ]
                 sums: dict[str, torch.Tensor] = {}
-                steps = 0
+                owner: dict[str, str] = {}  # logged term -> the update that produced it
+                steps = dict.fromkeys(optimizers, 0)
                 for b in range(0, stop, batch):
-                    idx = perm[b : b + batch]
-                    terms = stage.loss(tuple(t[idx] for t in stage.tensors), epoch)
-                    optimizer.zero_grad(set_to_none=True)
-                    terms["loss"].backward()
-                    optimizer.step()
-                    for k, v in terms.items():
-                        v = v.detach()
-                        sums[k] = sums[k] + v if k in sums else v
-                    steps += 1
-                means = {k: float(v) / max(steps, 1) for k, v in sums.items()}
+                    order = iter(perms)
+                    for u in updates:
+                        for _ in range(u.repeat):
+                            idx = next(order)[b : b + batch]
+                            rows = tuple(t[idx] for t in stage.tensors)
+                            terms = _step(u, optimizers[u.name], rows, epoch, restrict)
+                            for k, v in terms.items():
+                                key = f"{u.name}.{k}" if u.name else k
+                                v = v.detach()
+                                sums[key] = sums[key] + v if key in sums else v
+                                owner[key] = u.name
+                            steps[u.name] += 1
+                means = {k: float(v) / max(steps[owner[k]], 1) for k, v in sums.items()}
                 record = self._log(stage, epoch + 1, means, time.perf_counter() - start)
                 if progress is not None:
                     progress.update(1, record)
-                self._checkpoint(method, optimizer, index, epoch + 1)
+                self._checkpoint(method, optimizers, index, epoch + 1)
         finally:
             if progress is not None:
                 progress.render_finish()
@@ -156,7 +164,11 @@ class Trainer:
         return record
 
     def _checkpoint(
-        self, method: Method, optimizer: torch.optim.Optimizer, stage: int, epoch: int
+        self,
+        method: Method,
+        optimizers: dict[str, torch.optim.Optimizer],
+        stage: int,
+        epoch: int,
     ) -> None:
         every = self.config.checkpoint_every
         if self.run_dir is None or every <= 0 or epoch % every:
@@ -165,9 +177,51 @@ class Trainer:
             "stage": stage,
             "epoch": epoch,
             "model": method.modules().state_dict(),
-            "optimizer": optimizer.state_dict(),
             "rng_cpu": torch.get_rng_state(),
         }
+        if list(optimizers) == [""]:
+            state["optimizer"] = optimizers[""].state_dict()
+        else:
+            state["optimizers"] = {k: o.state_dict() for k, o in optimizers.items()}
         if torch.cuda.is_available():
             state["rng_cuda"] = torch.cuda.get_rng_state_all()
         atomic_write(self.run_dir / "checkpoint.pt", lambda fh: torch.save(state, fh))
+
+
+def _step(
+    update: Update,
+    optimizer: torch.optim.Optimizer,
+    batch: tuple[torch.Tensor, ...],
+    epoch: int,
+    restrict: bool,
+) -> dict[str, torch.Tensor]:
+    """One optimizer step of ``update`` on ``batch``; returns the loss terms."""
+    terms = update.loss(batch, epoch)
+    optimizer.zero_grad(set_to_none=True)
+    if restrict:
+        terms["loss"].backward(inputs=list(update.parameters))
+    else:
+        terms["loss"].backward()
+    optimizer.step()
+    return terms
+
+
+def _updates_of(stage: Stage) -> list[Update]:
+    """The stage's optimizers as a list of updates (one unnamed update for a plain stage)."""
+    if not stage.tensors:
+        raise TypeError(f"stage '{stage.name}' needs closed_form or tensors to train on")
+    if stage.updates:
+        if stage.loss is not None or stage.optimizer is not None or stage.parameters:
+            raise TypeError(
+                f"stage '{stage.name}' sets updates and also loss/optimizer/parameters; "
+                f"give each update its own"
+            )
+        names = [u.name for u in stage.updates]
+        if len(set(names)) != len(names) or not all(names):
+            raise TypeError(f"stage '{stage.name}': update names must be distinct and non-empty")
+        if any(u.repeat < 1 for u in stage.updates):
+            raise TypeError(f"stage '{stage.name}': every update's repeat must be >= 1")
+        return list(stage.updates)
+    if stage.loss is None or stage.optimizer is None:
+        raise TypeError(f"stage '{stage.name}' needs closed_form, loss/optimizer or updates")
+    return [Update("", stage.parameters, stage.optimizer, stage.loss)]
