@@ -85,8 +85,8 @@ def _with(options):
 
 
 @cli.command()
-@click.option("--method", "-m", required=True, help="Method name (see `zsl list`).")
-@click.option("--dataset", "-d", required=True, help="Dataset name, xlsa17 folder or .h5 file.")
+@click.option("--method", "-m", help="Method name (see `zsl list`).")
+@click.option("--dataset", "-d", help="Dataset name, xlsa17 folder or .h5 file.")
 @_with(_dataset_opts)
 @click.option(
     "--param",
@@ -124,6 +124,12 @@ def _with(options):
     "--out", "-o", type=click.Path(file_okay=False), default=None, help="Run directory to create."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Continue an interrupted run directory from its last checkpoint.",
+)
 def train(
     method,
     dataset,
@@ -137,8 +143,26 @@ def train(
     evaluators,
     out,
     quiet,
+    resume,
 ) -> None:
-    """Train a method on a dataset, evaluate it and write a run directory."""
+    """Train a method on a dataset, evaluate it and write a run directory.
+
+    Ctrl-C or SIGTERM stops after saving a checkpoint; `--resume RUN_DIR` continues it.
+    """
+    from zsl_toolkit.errors import ConfigError
+
+    _stop_on_sigterm()
+    if resume:
+        if method or dataset or params or config_file or out:
+            raise ConfigError("--resume takes only the run directory (and --data-root, --quiet)")
+        from zsl_toolkit.pipeline import resume as run_resume
+
+        result = run_resume(resume, root=data_root, quiet=quiet)
+        click.echo(f"run directory: {result.run_dir}")
+        print_metrics(result.metrics)
+        return
+    if not method or not dataset:
+        raise ConfigError("zsl train needs --method and --dataset (or --resume RUN_DIR)")
     from zsl_toolkit.params import check_params, parse_params, read_config
     from zsl_toolkit.pipeline import DEFAULT_EVALUATORS
     from zsl_toolkit.pipeline import train as run_train
@@ -178,6 +202,16 @@ def train(
     )
     click.echo(f"run directory: {result.run_dir}")
     print_metrics(result.metrics)
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C so a killed job still leaves a resumable checkpoint."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _config_error(msg: str) -> ZSLError:

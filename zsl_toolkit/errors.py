@@ -44,3 +44,9 @@ class DeviceError(ZSLError):
 
 class ExportError(ZSLError):
     """An export failed its checks; no file was left behind."""
+
+
+class TrainingInterrupted(ZSLError):
+    """Training was stopped (Ctrl-C or SIGTERM); a checkpoint allows ``zsl train --resume``."""
+
+    exit_code = 130

@@ -9,6 +9,7 @@ method and parameters have been validated, so bad input never leaves a half-made
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import platform
 import time
 from dataclasses import dataclass
@@ -21,13 +22,19 @@ import torch
 from zsl_toolkit import __version__
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.resolve import data_root, load_dataset
-from zsl_toolkit.errors import ConfigError, RunDirError
+from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted
 from zsl_toolkit.evaluation.base import EvalInput
 from zsl_toolkit.io import atomic_write, write_json
 from zsl_toolkit.methods.base import Method, ModelSpec
 from zsl_toolkit.registry import evaluator_registry, method_registry
 from zsl_toolkit.training.config import TrainConfig
-from zsl_toolkit.training.trainer import Trainer, resolve_device
+from zsl_toolkit.training.trainer import (
+    CHECKPOINT,
+    STAGE_START,
+    Trainer,
+    load_state,
+    resolve_device,
+)
 
 DEFAULT_EVALUATORS = ("gzsl", "zsl", "calibrated")
 RUN_FILE = "run.json"
@@ -46,7 +53,8 @@ class RunResult:
 
 
 def versions() -> dict[str, str]:
-    import click
+    from importlib.metadata import version
+
     import h5py
     import scipy
 
@@ -57,7 +65,7 @@ def versions() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "h5py": h5py.__version__,
-        "click": click.__version__,
+        "click": version("click"),
     }
 
 
@@ -128,16 +136,58 @@ def train(
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     write_json(run_dir / RUN_FILE, record)
+    return _run(instance, data, config, run_dir, record, evaluators, resume=False)
+
+
+def resume(
+    run_dir: str | Path,
+    *,
+    root: str | Path | None = None,
+    quiet: bool = False,
+    evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
+) -> RunResult:
+    """Continue an interrupted ``train`` from its last checkpoint; final metrics equal those
+    of an uninterrupted run with the same seed (on CPU)."""
+    run_dir = Path(run_dir)
+    record = _read_record(run_dir)
+    if record.get("status") == "complete":
+        raise RunDirError(f"{run_dir}: training already completed; nothing to resume")
+    try:
+        instance = method_registry().load(record["method"]).create(record["params"])
+        config = TrainConfig(**{**record["train"], "quiet": quiet})
+        dataset = record.get("dataset_path") or record["dataset"]
+    except (KeyError, TypeError) as exc:
+        raise RunDirError(f"{run_dir / RUN_FILE}: incomplete run record ({exc})") from None
+    data = load_dataset(dataset, root if root is not None else record.get("data_root"))
+    return _run(instance, data, config, run_dir, record, evaluators, resume=True)
+
+
+def _run(
+    instance: Method,
+    data: ZSLData,
+    config: TrainConfig,
+    run_dir: Path,
+    record: dict[str, Any],
+    evaluators: tuple[str, ...],
+    resume: bool,
+) -> RunResult:
     start = time.perf_counter()
     trainer = Trainer(config, run_dir)
-    trainer.fit(instance, data)
+    try:
+        trainer.fit(instance, data, resume=resume)
+    except KeyboardInterrupt:
+        stage, epoch = trainer.position
+        where = f"stage {stage}, epoch {epoch}" if epoch else "no completed epoch yet"
+        raise TrainingInterrupted(
+            f"interrupted; checkpoint ({where}) is in {run_dir}; "
+            f"continue with: zsl train --resume {run_dir}"
+        ) from None
     train_seconds = time.perf_counter() - start
     state = {k: v.detach().cpu() for k, v in instance.modules().state_dict().items()}
     atomic_write(run_dir / MODEL_FILE, lambda fh: torch.save(state, fh))
     metrics = evaluate(instance, data, evaluators)
     metrics["train_seconds"] = round(train_seconds, 3)
     write_json(run_dir / METRICS_FILE, metrics)
-    (run_dir / "checkpoint.pt").unlink(missing_ok=True)
     record.update(
         status="complete",
         resolved_params=_jsonable(instance.effective_params()),
@@ -146,6 +196,8 @@ def train(
         finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
     write_json(run_dir / RUN_FILE, record)
+    for name in (CHECKPOINT, STAGE_START):
+        (run_dir / name).unlink(missing_ok=True)
     return RunResult(instance, run_dir, record, metrics)
 
 
@@ -170,6 +222,21 @@ def _make_run_dir(path: Path) -> Path:
     return path
 
 
+def _read_record(run_dir: Path) -> dict[str, Any]:
+    run_file = run_dir / RUN_FILE
+    if not run_dir.is_dir() or not run_file.is_file():
+        raise RunDirError(
+            f"{run_dir} is not a run directory (no {RUN_FILE}); pass the folder `zsl train` wrote"
+        )
+    try:
+        record = json.loads(run_file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunDirError(f"{run_file}: unreadable run record ({exc})") from None
+    if not isinstance(record, dict):
+        raise RunDirError(f"{run_file}: run record is not a JSON object")
+    return record
+
+
 def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
     """Rebuild a completed run's method from its directory, without training data."""
     run_dir = Path(run_dir)
@@ -191,14 +258,17 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
     method = method_registry().load(record["method"]).create(record["params"])
     method.setup(ModelSpec.from_dict(record["spec"]))
     try:
-        state = torch.load(run_dir / MODEL_FILE, map_location="cpu", weights_only=True)
+        state = load_state(run_dir / MODEL_FILE)
         method.modules().load_state_dict(state)
     except Exception as exc:  # corrupted or foreign file: a user problem, not a crash
         raise RunDirError(f"{run_dir / MODEL_FILE}: cannot load model weights ({exc})") from None
     method.to(resolve_device(device))
     metrics = {}
     if (run_dir / METRICS_FILE).is_file():
-        metrics = json.loads((run_dir / METRICS_FILE).read_text())
+        try:
+            metrics = json.loads((run_dir / METRICS_FILE).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RunDirError(f"{run_dir / METRICS_FILE}: unreadable metrics ({exc})") from None
     return RunResult(method, run_dir, record, metrics)
 
 

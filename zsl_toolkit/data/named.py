@@ -22,14 +22,14 @@ class XLSA17Dataset(Dataset):
     semantic: str = "att_splits.mat"
 
     def load(self, data_root: Path | None = None) -> ZSLData:
-        from zsl_toolkit.data.xlsa17 import load_xlsa17
-
         if data_root is None:
             raise DataError(
                 f"dataset '{self.folder.lower()}' needs a data root holding "
                 f"{self.folder}/res101.mat and {self.folder}/{self.semantic} from the xlsa17 "
                 f"download: pass --data-root DIR or set {DATA_ROOT_ENV}"
             )
+        from zsl_toolkit.data.xlsa17 import load_xlsa17
+
         data = load_xlsa17(Path(data_root) / self.folder, semantic=self.semantic)
         data.name = self.folder.lower()
         return data

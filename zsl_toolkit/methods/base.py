@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.data.preprocessing import FeatureScaler
+from zsl_toolkit.data.preprocessing import PREPROCESSING, FeatureScaler
 from zsl_toolkit.errors import ConfigError
 
 
@@ -185,7 +185,17 @@ class Method(ABC):
                 f"unknown parameter(s) {', '.join(unknown)} for method {cls.__name__}; "
                 f"valid: {', '.join(sorted(valid))}"
             )
-        return cls(**params)
+        instance = cls(**params)
+        instance.validate()
+        return instance
+
+    def validate(self) -> None:
+        """Reject invalid parameter values before any work starts (override and call super)."""
+        preprocess = getattr(self, "preprocess", "none")
+        if preprocess not in PREPROCESSING:
+            raise ConfigError(
+                f"parameter preprocess must be one of {', '.join(PREPROCESSING)}, got '{preprocess}'"
+            )
 
     def effective_params(self) -> dict[str, Any]:
         """Parameters after dataset-dependent defaults are resolved (valid after setup)."""

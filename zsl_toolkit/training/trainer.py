@@ -6,6 +6,13 @@ training device for the whole run: each epoch draws its permutations on the devi
 per repeat of each optimizer of a stage that alternates several) and slices batches from
 resident tensors, and loss terms are summed on the device and read back once per epoch, so
 there is no per-batch host synchronisation.
+
+Resumption is exact on CPU. At the start of every stage the trainer saves the model and RNG
+state (``stage_start.pt``); after every epoch it saves model, optimizer and RNG state
+(``checkpoint.pt``). Resuming restores the stage-start state, rebuilds the stage (which
+therefore sees the same model and draws the same random numbers as the first time), then
+restores the epoch checkpoint and continues. Methods must keep all learned state in the
+modules returned by ``build`` for this to hold (the conformance kit checks save/load).
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from zsl_toolkit.errors import DeviceError
 from zsl_toolkit.io import atomic_write
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update
 from zsl_toolkit.training.config import TrainConfig
+
+CHECKPOINT = "checkpoint.pt"
+STAGE_START = "stage_start.pt"
+LOG = "log.jsonl"
 
 
 def resolve_device(name: str) -> torch.device:
@@ -49,38 +60,117 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"rng_cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["rng_cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["rng_cpu"])
+    if "rng_cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng_cuda"])
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """Load a checkpoint as plain tensors/containers only (never executes pickled code)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 EpochCallback = Callable[[dict[str, Any]], None]
 
 
 class Trainer:
-    """Runs a method's stages; writes ``log.jsonl`` and ``checkpoint.pt`` into ``run_dir``."""
+    """Runs a method's stages; writes the log and checkpoints into ``run_dir`` when given."""
 
     def __init__(self, config: TrainConfig, run_dir: Path | None = None) -> None:
         self.config = config
         self.run_dir = run_dir
         self.history: list[dict[str, Any]] = []
+        self.position: tuple[int, int] = (0, 0)  # (stage, completed epochs) last checkpointed
 
-    def fit(self, method: Method, data: ZSLData) -> Method:
-        """Seed, build the method's networks for ``data`` and run every stage on ``trainval``."""
+    def fit(self, method: Method, data: ZSLData, resume: bool = False) -> Method:
+        """Seed, build the method's networks for ``data`` and run every stage on ``trainval``.
+
+        With ``resume``, continue from ``run_dir``'s checkpoint instead of from scratch.
+        """
         device = resolve_device(self.config.device)
         seed_everything(self.config.seed)
         method.setup(ModelSpec.from_data(data))
         method.to(device)
         ctx = method.context(data, device)
-        index = 0
-        while (stage := method.stage(index, ctx)) is not None:
-            self._run_stage(method, stage, index, ctx)
-            index += 1
+        index, done, checkpoint = 0, 0, None
+        if resume:
+            index, done, checkpoint = self._restore(method)
+        while True:
+            if checkpoint is None:
+                self._save_stage_start(method, index)
+            stage = method.stage(index, ctx)
+            if stage is None:
+                break
+            if checkpoint is None and self.run_dir is not None:
+                (self.run_dir / CHECKPOINT).unlink(missing_ok=True)  # an earlier stage's
+            self._run_stage(method, stage, index, ctx, done, checkpoint)
+            index, done, checkpoint = index + 1, 0, None
         for m in method.modules().modules():
             m.eval()
         return method
 
-    # ------------------------------------------------------------------ internals
-    def _run_stage(self, method: Method, stage: Stage, index: int, ctx: FitContext) -> None:
+    # ------------------------------------------------------------------ resume
+    def _restore(self, method: Method) -> tuple[int, int, dict[str, Any] | None]:
+        assert self.run_dir is not None
+        start_path, ckpt_path = self.run_dir / STAGE_START, self.run_dir / CHECKPOINT
+        if not start_path.is_file():
+            return 0, 0, None  # interrupted before the first stage began: start over
+        start = load_state(start_path)
+        checkpoint = load_state(ckpt_path) if ckpt_path.is_file() else None
+        if checkpoint is not None and checkpoint["stage"] != start["stage"]:
+            checkpoint = None  # the epoch checkpoint belongs to an earlier stage
+        method.modules().load_state_dict(start["model"])
+        _set_rng_state(start)
+        done = checkpoint["epoch"] if checkpoint is not None else 0
+        self._truncate_log(start["stage"], done)
+        return start["stage"], done, checkpoint
+
+    def _truncate_log(self, stage: int, epoch: int) -> None:
+        """Drop log lines written after the checkpoint being resumed from."""
+        assert self.run_dir is not None
+        path = self.run_dir / LOG
+        if not path.is_file():
+            return
+        keep = []
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by the crash
+            if (record.get("stage_index", 0), record.get("epoch", 0)) <= (stage, epoch):
+                keep.append(record)
+        text = "".join(json.dumps(r) + "\n" for r in keep)
+        atomic_write(path, lambda fh: fh.write(text.encode()))
+        self.history = keep
+
+    def _save_stage_start(self, method: Method, index: int) -> None:
+        if self.run_dir is None or self.config.checkpoint_every <= 0:
+            return
+        state = {"stage": index, "model": method.modules().state_dict(), **_rng_state()}
+        atomic_write(self.run_dir / STAGE_START, lambda fh: torch.save(state, fh))
+
+    # ------------------------------------------------------------------ loop
+    def _run_stage(
+        self,
+        method: Method,
+        stage: Stage,
+        index: int,
+        ctx: FitContext,
+        done: int = 0,
+        checkpoint: dict[str, Any] | None = None,
+    ) -> None:
         if stage.closed_form is not None:
             start = time.perf_counter()
             terms = stage.closed_form()
-            self._log(stage, 0, terms, time.perf_counter() - start)
+            self._log(stage, index, 1, terms, time.perf_counter() - start)
             return
         updates = _updates_of(stage)
         epochs = stage.epochs
@@ -89,15 +179,20 @@ class Trainer:
             epochs = self.config.epochs if self.config.epochs is not None else epochs
             batch = self.config.batch_size if self.config.batch_size is not None else batch
         optimizers = {u.name: u.optimizer(u.parameters) for u in updates}
+        if checkpoint is not None:
+            method.modules().load_state_dict(checkpoint["model"])
+            for name, opt in optimizers.items():
+                opt.load_state_dict(checkpoint["optimizers"][name])
+            _set_rng_state(checkpoint)
         # With several optimizers each takes gradients of its own parameters only.
         restrict = len(updates) > 1
         for m in stage.train_modules:
             m.train()
         n = stage.tensors[0].shape[0]
         stop = n - (n % batch) if stage.drop_last and n >= batch else n
-        progress = self._progress(stage.name, epochs)
+        progress = self._progress(stage.name, epochs, done)
         try:
-            for epoch in range(epochs):
+            for epoch in range(done, epochs):
                 start = time.perf_counter()
                 perms = [
                     torch.randperm(n, device=ctx.device) for u in updates for _ in range(u.repeat)
@@ -119,27 +214,26 @@ class Trainer:
                                 owner[key] = u.name
                             steps[u.name] += 1
                 means = {k: float(v) / max(steps[owner[k]], 1) for k, v in sums.items()}
-                record = self._log(stage, epoch + 1, means, time.perf_counter() - start)
+                record = self._log(stage, index, epoch + 1, means, time.perf_counter() - start)
+                self._checkpoint(method, optimizers, index, epoch + 1, epochs)
                 if progress is not None:
                     progress.update(1, record)
-                self._checkpoint(method, optimizers, index, epoch + 1)
         finally:
             if progress is not None:
                 progress.render_finish()
         for m in stage.train_modules:
             m.eval()
 
-    def _progress(self, name: str, epochs: int):
-        if self.config.quiet or epochs == 0:
+    def _progress(self, name: str, epochs: int, done: int):
+        if self.config.quiet or epochs == done:
             return None
         import click
 
         def show(record: dict[str, Any] | None) -> str:
             if not record:
                 return ""
-            terms = [
-                f"{k}={v:.4g}" for k, v in record.items() if k not in ("stage", "epoch", "seconds")
-            ]
+            skip = ("stage", "stage_index", "epoch", "seconds")
+            terms = [f"{k}={v:.4g}" for k, v in record.items() if k not in skip]
             return " ".join(terms[:6])
 
         bar = click.progressbar(
@@ -151,15 +245,23 @@ class Trainer:
             width=20,
         )
         bar.__enter__()
+        if done:
+            bar.update(done)
         return bar
 
     def _log(
-        self, stage: Stage, epoch: int, terms: dict[str, float], seconds: float
+        self, stage: Stage, index: int, epoch: int, terms: dict[str, float], seconds: float
     ) -> dict[str, Any]:
-        record = {"stage": stage.name, "epoch": epoch, **terms, "seconds": round(seconds, 4)}
+        record = {
+            "stage": stage.name,
+            "stage_index": index,
+            "epoch": epoch,
+            **terms,
+            "seconds": round(seconds, 4),
+        }
         self.history.append(record)
         if self.run_dir is not None:
-            with open(self.run_dir / "log.jsonl", "a") as fh:
+            with open(self.run_dir / LOG, "a") as fh:
                 fh.write(json.dumps(record) + "\n")
         return record
 
@@ -169,23 +271,20 @@ class Trainer:
         optimizers: dict[str, torch.optim.Optimizer],
         stage: int,
         epoch: int,
+        epochs: int,
     ) -> None:
         every = self.config.checkpoint_every
-        if self.run_dir is None or every <= 0 or epoch % every:
+        if self.run_dir is None or every <= 0 or (epoch % every and epoch != epochs):
             return
         state = {
             "stage": stage,
             "epoch": epoch,
             "model": method.modules().state_dict(),
-            "rng_cpu": torch.get_rng_state(),
+            "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+            **_rng_state(),
         }
-        if list(optimizers) == [""]:
-            state["optimizer"] = optimizers[""].state_dict()
-        else:
-            state["optimizers"] = {k: o.state_dict() for k, o in optimizers.items()}
-        if torch.cuda.is_available():
-            state["rng_cuda"] = torch.cuda.get_rng_state_all()
-        atomic_write(self.run_dir / "checkpoint.pt", lambda fh: torch.save(state, fh))
+        atomic_write(self.run_dir / CHECKPOINT, lambda fh: torch.save(state, fh))
+        self.position = (stage, epoch)
 
 
 def _step(

@@ -1,0 +1,5 @@
+"""Method interface (the public API for method plugins) and built-in methods."""
+
+from zsl_toolkit.methods.base import FitContext, InferenceModule, Method, ModelSpec, Stage
+
+__all__ = ["FitContext", "InferenceModule", "Method", "ModelSpec", "Stage"]
