@@ -5,7 +5,9 @@ Methods not listed run with their defaults (third-party plugins included).
 
 from __future__ import annotations
 
-TINY: dict[str, dict[str, object]] = {}
+TINY: dict[str, dict[str, object]] = {
+    "f-clswgan": {"hidden": 32, "pretrain_epochs": 2, "classifier_epochs": 2, "n_synthetic": 10},
+}
 
 
 def tiny(name: str) -> dict[str, object]:
