@@ -215,7 +215,9 @@ def test_final_classifier_trains_on_real_seen_plus_generated_unseen():
         ("cub", {}, {"epochs": 56, "n_synthetic": 300, "cls_weight": 0.01, "lr": 1e-4}),
         ("FLO", {}, {"epochs": 80, "n_synthetic": 1200, "cls_weight": 0.1}),
         ("awa1", {"epochs": 3}, {"epochs": 3, "n_synthetic": 1800, "lr": 1e-5}),
-        ("synthetic", {}, {"epochs": 40, "n_synthetic": 300, "classifier_batch_size": 300}),
+        ("cub", {}, {"classifier_epochs": 25, "classifier_batch_size": 300}),
+        ("synthetic", {}, {"epochs": 80, "n_synthetic": 100, "classifier_epochs": 100}),
+        ("snu36", {"n_synthetic": 7}, {"n_synthetic": 7, "classifier_batch_size": 7}),
     ],
 )
 def test_dataset_dependent_defaults_resolve_from_the_spec(dataset, given, expected):
