@@ -16,6 +16,7 @@ TINY: dict[str, dict[str, object]] = {
         "unseen_samples": 20,
         "classifier_epochs": 2,
     },
+    "f-clswgan": {"hidden": 32, "pretrain_epochs": 2, "classifier_epochs": 2, "n_synthetic": 10},
 }
 
 
