@@ -8,6 +8,7 @@ Heavy imports (torch, scipy, the pipeline) happen inside command bodies so ``zsl
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # output piped into `head` and the like: not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+            sys.exit(0)
         except OSError as exc:  # disk full, read-only folder, ...: the environment, not a bug
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}", err=True)
