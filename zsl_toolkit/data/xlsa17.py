@@ -34,8 +34,8 @@ import h5py
 import numpy as np
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.data.hdf5 import MAX_COMPRESSION_RATIO, check_declared_size, one_line
-from zsl_toolkit.errors import DataError
+from zsl_toolkit.data.hdf5 import MAX_COMPRESSION_RATIO, check_declared_size
+from zsl_toolkit.errors import DataError, one_line
 
 RES_FILE = "res101.mat"
 ORIGIN = "from the xlsa17 proposed-splits download (Xian et al., TPAMI 2018)"
@@ -252,7 +252,8 @@ class _V5File(_MatFile):
                 chunk = buf[:k]
                 if fh.readinto(chunk.reshape(-1).view(np.uint8)) != chunk.nbytes:
                     raise self.fail(key, "data ends early; truncated or corrupt")
-                out[start : start + k] = chunk
+                with np.errstate(over="ignore"):  # beyond float32 -> inf, refused by ZSLData
+                    out[start : start + k] = chunk
         return out
 
     def _names(self, key: str, value: np.ndarray) -> list[str]:
@@ -304,8 +305,13 @@ class _H5File(_MatFile):
             self.classes[key] = cls
 
     def _dataset(self, key: str) -> h5py.Dataset:
-        dset = self.h5[key]
-        check_declared_size(dset, f"{self.path}: '{key}'")
+        try:
+            dset = self.h5[key]
+            check_declared_size(dset, f"{self.path}: '{key}'")
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - corrupt object headers
+            raise DataError(f"{self.path}: '{key}' is unreadable ({one_line(exc)})") from None
         return dset
 
     def read(
@@ -364,8 +370,12 @@ def _open(path: Path) -> _MatFile:
         if size == 0:
             raise DataError(f"{path}: file is empty; expected a MATLAB .mat file")
         return _H5File(path) if h5py.is_hdf5(path) else _V5File(path, size)
-    except OSError as exc:  # permissions, I/O errors
+    except DataError:
+        raise
+    except OSError as exc:  # permissions, I/O errors, HDF5 structures it cannot parse
         raise DataError(f"{path}: cannot read ({exc.strerror or one_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - a corrupt header the parsers reject otherwise
+        raise DataError(f"{path}: corrupt MATLAB file ({one_line(exc)})") from None
 
 
 # ---------------------------------------------------------------------------- checks
@@ -412,6 +422,8 @@ def _integers(mat: _MatFile, key: str, value: np.ndarray) -> np.ndarray:
     if flat.dtype.kind == "f":
         if not np.isfinite(flat).all() or (flat != np.floor(flat)).any():
             raise mat.fail(key, "holds non-integer values; expected 1-based integer indices")
+        if flat.size and np.abs(flat).max() >= 2**62:
+            raise mat.fail(key, "holds values far beyond any index; expected 1-based indices")
     return flat.astype(np.int64)
 
 
