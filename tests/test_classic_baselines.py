@@ -1,6 +1,8 @@
-"""DeViSE, ALE and f-CLSWGAN: conformance, and their losses against hand-computed values."""
+"""DeViSE, ALE and f-CLSWGAN: conformance, losses against hand-computed values, exact resume."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import torch
@@ -228,3 +230,51 @@ def test_dataset_dependent_defaults_resolve_from_the_spec(dataset, given, expect
     assert {k: resolved[k] for k in expected} == expected
     assert resolved["noise_dim"] == 8  # the attribute dimension
     assert method.get_params()["epochs"] == given.get("epochs")  # stored unchanged
+
+
+class _Interrupted(FCLSWGAN):
+    """Raises KeyboardInterrupt at the start of epoch ``at[1]`` of stage ``at[0]`` (tests)."""
+
+    at: tuple[str, int] = ("gan", 1)
+
+    def stage(self, index, ctx):
+        stage = super().stage(index, ctx)
+        if stage is None or stage.name != self.at[0]:
+            return stage
+
+        def wrap(loss):
+            def interrupted(batch, epoch):
+                if epoch == self.at[1]:
+                    raise KeyboardInterrupt
+                return loss(batch, epoch)
+
+            return interrupted
+
+        if stage.updates:
+            for u in stage.updates:
+                u.loss = wrap(u.loss)
+        else:
+            stage.loss = wrap(stage.loss)
+        return stage
+
+
+@pytest.mark.parametrize("at", [("gan", 1), ("classifier", 1)])
+def test_resume_after_interrupt_matches_uninterrupted(tmp_path, at):
+    data = toy_data()
+    cfg = TrainConfig(device="cpu", quiet=True, epochs=3)
+    reference = FCLSWGAN.create(TINY_GAN)
+    ref_trainer = Trainer(cfg)
+    ref_trainer.fit(reference, data)
+    _Interrupted.at = at
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(cfg, tmp_path).fit(_Interrupted.create(TINY_GAN), data)
+    resumed = FCLSWGAN.create(TINY_GAN)
+    Trainer(cfg, tmp_path).fit(resumed, data, resume=True)
+    ref_state, res_state = reference.modules().state_dict(), resumed.modules().state_dict()
+    for k in ref_state:
+        assert torch.equal(ref_state[k], res_state[k]), f"{k} differs after resuming at {at}"
+    # It continued rather than restarted: every epoch is logged exactly once.
+    lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [(r["stage"], r["epoch"]) for r in lines] == [
+        (r["stage"], r["epoch"]) for r in ref_trainer.history
+    ]

@@ -248,7 +248,7 @@ class FCLSWGAN(Method):
         return out
 
     def effective_params(self) -> dict[str, Any]:
-        return {**self.get_params(), **self.resolved_}
+        return {**self.get_params(), **getattr(self, "resolved_", {})}
 
     # ------------------------------------------------------------------ Method API
     def build(self, spec: ModelSpec) -> nn.Module:
