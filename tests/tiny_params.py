@@ -17,6 +17,12 @@ TINY: dict[str, dict[str, object]] = {
         "classifier_epochs": 2,
     },
     "f-clswgan": {"hidden": 32, "pretrain_epochs": 2, "classifier_epochs": 2, "n_synthetic": 10},
+    "dvae": {
+        "hidden_scale": 0.05,
+        "seen_samples": 20,
+        "unseen_samples": 20,
+        "classifier_epochs": 3,
+    },
 }
 
 

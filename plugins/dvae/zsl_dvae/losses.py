@@ -1,0 +1,65 @@
+"""Loss terms Disentangled-VAE adds to CADA-VAE's, built on the toolkit's VAE blocks.
+
+All terms are sums over the batch (the paper's Eq. 6 sums over samples; CADA-VAE's terms are
+sums too), so their weights balance as in the paper and in CADA-VAE.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from zsl_toolkit.methods.vae import kl_gaussian, wasserstein_diag
+
+
+def branch_kl(
+    mu: torch.Tensor, logvar: torch.Tensor, latent: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(KL(q(z_t) || N(0, I)), KL(q(z_p) || N(0, I)))`` of fused ``[B, 2 * latent]``
+    statistics, each summed over the batch."""
+    return (
+        kl_gaussian(mu[:, :latent], logvar[:, :latent]),
+        kl_gaussian(mu[:, latent:], logvar[:, latent:]),
+    )
+
+
+def branch_distance(
+    mu_v: torch.Tensor,
+    logvar_v: torch.Tensor,
+    mu_s: torch.Tensor,
+    logvar_s: torch.Tensor,
+    latent: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """2-Wasserstein distance between the visual and semantic posteriors of the distilling
+    branches and of the dispersing branches (the paper's Eq. 8, two terms), batch sums."""
+    t = slice(0, latent)
+    p = slice(latent, 2 * latent)
+    return (
+        wasserstein_diag(mu_v[:, t], logvar_v[:, t], mu_s[:, t], logvar_s[:, t]),
+        wasserstein_diag(mu_v[:, p], logvar_v[:, p], mu_s[:, p], logvar_s[:, p]),
+    )
+
+
+def shuffling_classification(
+    classifier: nn.Module,
+    z_t: torch.Tensor,
+    z_p: torch.Tensor,
+    target: torch.Tensor,
+    perm: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One modality's share of the paper's Eq. 6, summed over the batch.
+
+    ``classifier`` returns log-probabilities over the seen classes and ``target`` holds each
+    row's position among them. Returns ``(-sum_i F(z_t,i + z_p,i)[y_i],
+    -sum_i F(z_t,i + z_p,perm(i))[y_i])``: the re-combined rows pair sample ``i``'s
+    distilling latent (and label) with another sample's dispersing latent. ``perm=None``
+    skips the re-combined term (the ablation without batch re-combining). Both terms go
+    through the classifier in one call.
+    """
+    b = z_t.shape[0]
+    if perm is None:
+        return F.nll_loss(classifier(z_t + z_p), target, reduction="sum"), None
+    z = torch.cat([z_t + z_p, z_t + z_p[perm]])
+    nll = F.nll_loss(classifier(z), target.repeat(2), reduction="none")
+    return nll[:b].sum(), nll[b:].sum()
