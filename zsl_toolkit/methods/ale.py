@@ -18,11 +18,8 @@ APY 4.6/73.7/8.7.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage
-from zsl_toolkit.methods.compatibility import BilinearCompatibility, seen_positions
-from zsl_toolkit.params import check_number
+from zsl_toolkit.methods.compatibility import RankingCompatibilityMethod
 
 
 def warp_loss(scores: torch.Tensor, target: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
@@ -42,7 +39,7 @@ def warp_loss(scores: torch.Tensor, target: torch.Tensor, margin: float = 1.0) -
     return (weight * hinge.sum(dim=1)).mean()
 
 
-class ALE(Method):
+class ALE(RankingCompatibilityMethod):
     """Attribute label embedding with the WARP ranking loss (Akata et al., TPAMI 2016).
 
     ``margin`` is ALE's ``Delta`` for the 0/1 label loss, 1. The paper trains with SGD (one
@@ -77,40 +74,5 @@ class ALE(Method):
         self.batch_size = batch_size
         self.preprocess = preprocess
 
-    def validate(self) -> None:
-        super().validate()
-        check_number(self, "margin")
-        check_number(self, "lr", strict=True)
-        check_number(self, "epochs", integer=True)
-        check_number(self, "batch_size", minimum=1, integer=True)
-
-    def build(self, spec: ModelSpec) -> nn.Module:
-        return BilinearCompatibility(spec.feature_dim, spec.embedding_dim, spec.n_classes)
-
-    def scorer(self) -> nn.Module:
-        return self.model_
-
-    def stage(self, index: int, ctx: FitContext) -> Stage | None:
-        if index > 0:
-            return None
-        model = self.model_
-        with torch.no_grad():
-            model.embeddings.copy_(ctx.class_embeddings)
-        seen_emb = ctx.class_embeddings[ctx.seen]  # [K, d2]
-        target = seen_positions(ctx.labels, ctx.seen, ctx.spec.n_classes)
-
-        def loss(batch: tuple[torch.Tensor, ...], epoch: int) -> dict[str, torch.Tensor]:
-            x, y = batch
-            scores = (x @ model.W) @ seen_emb.T
-            return {"loss": warp_loss(scores, y, self.margin)}
-
-        return Stage(
-            name="ale",
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            tensors=(ctx.features, target),
-            parameters=[model.W],
-            optimizer=lambda p: torch.optim.Adam(p, lr=self.lr),
-            loss=loss,
-            primary=True,
-        )
+    def ranking_loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return warp_loss(scores, target, self.margin)
