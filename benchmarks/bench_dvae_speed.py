@@ -152,9 +152,12 @@ def main() -> None:
         f"Projected 150-epoch DVAE run: {vae_minutes:.1f} min of VAE training + "
         f"{clf_epoch * clf_epochs / 60:.1f} min of final classifier ({clf_epochs} epochs) = "
         f"**{projected:.1f} min** at the measured wall time (target < {TARGET_MINUTES:.0f} "
-        f"min); **{projected_cpu:.1f} min** at the measured CPU time per step, i.e. on "
-        f"{torch.get_num_threads()} otherwise idle core(s) (classifier scaled by the same "
-        "CPU/wall ratio).",
+        f"min); {projected_cpu:.1f} min at the measured process CPU time per step"
+        + (
+            ", i.e. on one otherwise idle core (classifier scaled by the same CPU/wall ratio)."
+            if torch.get_num_threads() == 1
+            else " (CPU time summed over threads: not a wall-time estimate)."
+        ),
     ]
     if full is not None:
         lines += [

@@ -282,6 +282,7 @@ def report(
         "`disentangle=false` (CADA-VAE operation for operation, at DVAE's epochs); `+dis` "
         "has two branches without the re-combined term (`recombine=false`); `+dis+re` is the "
         "full method.",
+        *[f"- {note}" for note in args.note],
         "",
     ]
     paper3 = PAPER_TABLE3.get(label)
@@ -382,6 +383,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--report-only", action="store_true", help="only rewrite reports from <out>/*.jsonl"
     )
+    parser.add_argument("--note", action="append", default=[], help="a line for the report")
     args = parser.parse_args(argv)
     args.base_params = parse_assignments(args.params)
 
