@@ -138,7 +138,9 @@ def test_checkpoint_refuses_pickled_objects(tmp_path):
             return (print, ("executed",))
 
     torch.save({"stage": 0, "x": Evil()}, tmp_path / "bad.pt")
-    with pytest.raises(Exception, match="[Ww]eights only"):
+    from zsl_toolkit.errors import UnsafeFileError
+
+    with pytest.raises(UnsafeFileError, match="refused to load"):
         load_state(tmp_path / "bad.pt")
 
 

@@ -6,12 +6,6 @@ Methods not listed run with their defaults (third-party plugins included).
 from __future__ import annotations
 
 TINY: dict[str, dict[str, object]] = {
-    "dvae": {
-        "hidden_scale": 0.05,
-        "seen_samples": 20,
-        "unseen_samples": 20,
-        "classifier_epochs": 3,
-    },
     "cada-vae": {
         "latent_size": 4,
         "visual_encoder_hidden": 16,
@@ -21,6 +15,13 @@ TINY: dict[str, dict[str, object]] = {
         "seen_samples": 10,
         "unseen_samples": 20,
         "classifier_epochs": 2,
+    },
+    "f-clswgan": {"hidden": 32, "pretrain_epochs": 2, "classifier_epochs": 2, "n_synthetic": 10},
+    "dvae": {
+        "hidden_scale": 0.05,
+        "seen_samples": 20,
+        "unseen_samples": 20,
+        "classifier_epochs": 3,
     },
 }
 

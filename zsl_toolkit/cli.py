@@ -8,13 +8,14 @@ Heavy imports (torch, scipy, the pipeline) happen inside command bodies so ``zsl
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from zsl_toolkit.errors import ZSLError
+from zsl_toolkit.errors import ZSLError, one_line
 
 
 class _Group(click.Group):
@@ -22,11 +23,18 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ZSLError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # output piped into `head` and the like: not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+            sys.exit(0)
+        except OSError as exc:  # disk full, read-only folder, ...: the environment, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
 
 
 def _fmt(value: Any) -> str:
@@ -312,6 +320,234 @@ def data_convert(source, out, data_root) -> None:
     d = load_dataset(source, data_root)
     save_h5(d, Path(out))
     click.echo(f"wrote {out} ({d.features.shape[0]} samples, {d.n_classes} classes)")
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.argument("features", required=False, type=click.Path())
+@click.option(
+    "--dataset", "-d", default=None, help="Evaluate on this dataset's test splits instead."
+)
+@_with(_dataset_opts)
+@click.option("--provider", default="auto", show_default=True, help="auto, cuda or cpu.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=4096,
+    show_default=True,
+    help="Rows per run.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write predictions to a .csv or .json file (else print a summary).",
+)
+@click.option(
+    "--evaluator", "-e", "evaluators", multiple=True, help="With --dataset: evaluators to run."
+)
+@click.option("--json", "as_json", is_flag=True, help="With --dataset: print metrics as JSON.")
+def predict(
+    model, features, dataset, data_root, provider, batch_size, output, evaluators, as_json
+) -> None:
+    """Run an exported ONNX model on FEATURES (.mat/.h5/.npy) or on a dataset's test splits."""
+    from zsl_toolkit.errors import ConfigError, PluginNotFound
+
+    try:
+        import zsl_onnx
+    except ModuleNotFoundError as exc:
+        if exc.name != "zsl_onnx":
+            raise
+        raise PluginNotFound(
+            "zsl predict needs the zsl-onnx plugin: pip install ./exporters/onnx"
+        ) from None
+    if (features is None) == (dataset is None):
+        raise ConfigError("zsl predict needs either a FEATURES file or --dataset (not both)")
+    if dataset is None:
+        if as_json or evaluators:
+            raise ConfigError("--json and --evaluator apply to --dataset only")
+        result = zsl_onnx.predict_file(
+            model, features, provider=provider, batch_size=batch_size, output=output
+        )
+        for line in result.summary():
+            click.echo(line)
+        return
+    if output:
+        raise ConfigError("--output applies to a FEATURES file; with --dataset use --json")
+    metrics = zsl_onnx.evaluate_dataset(
+        model,
+        dataset,
+        data_root=data_root,
+        provider=provider,
+        batch_size=batch_size,
+        evaluators=tuple(evaluators) or None,
+    )
+    if as_json:
+        click.echo(json.dumps(metrics, indent=2))
+    else:
+        print_metrics(metrics)
+
+
+# ---------------------------------------------------------------------------- sweeps
+@cli.command()
+@click.argument("config_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--method", "-m", "methods", multiple=True, help="Method (repeatable; no CONFIG).")
+@click.option("--dataset", "-d", "datasets", multiple=True, help="Dataset (repeatable; no CONFIG).")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="KEY=V1,V2",
+    help="Grid axis: parameter and its values (repeatable; no CONFIG).",
+)
+@click.option("--seeds", default=None, help="Comma-separated seeds (default 0; overrides CONFIG).")
+@click.option(
+    "--epochs", type=click.IntRange(min=0), default=None, help="Override the main stage's epochs."
+)
+@click.option("--evaluator", "-e", "evaluators", multiple=True, help="Evaluators to run.")
+@click.option("--device", default=None, help="auto, cpu or cuda (default auto).")
+@_with(_dataset_opts)
+@click.option("--name", default=None, help="Sweep name (default: from CONFIG or the options).")
+@click.option(
+    "--out", "-o", type=click.Path(file_okay=False), default=None, help="Sweep directory."
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Worker processes on this machine, or Ray tasks.",
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Concurrent trials.")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Torch threads per trial (default: cores // jobs).",
+)
+@click.option("--ray-address", default=None, help="Connect to this Ray cluster (else start one).")
+@click.option("--dry-run", is_flag=True, help="Validate and list the trials; run nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+def sweep(
+    config_file,
+    methods,
+    datasets,
+    params,
+    seeds,
+    epochs,
+    evaluators,
+    device,
+    data_root,
+    name,
+    out,
+    executor,
+    jobs,
+    threads,
+    ray_address,
+    dry_run,
+    quiet,
+) -> None:
+    """Run methods x datasets x seeds x parameter grids; resumable, parallel, one run dir each.
+
+    Either a TOML CONFIG ([sweep] name, seeds, epochs; [[sweep.datasets]] name, root;
+    [methods.NAME] params, lists being grid axes) or --method/--dataset/--param options.
+    """
+    import dataclasses
+
+    from zsl_toolkit.errors import ConfigError, TrialsFailed
+    from zsl_toolkit.sweep import (
+        config_from_options,
+        load_sweep_config,
+        plan_trials,
+        run_sweep,
+        write_report,
+    )
+    from zsl_toolkit.sweep.config import DEFAULT_EVALUATORS, parse_seeds
+
+    seed_list = parse_seeds(seeds) if seeds is not None else None
+    if config_file:
+        if methods or datasets or params:
+            raise ConfigError("give either a sweep CONFIG file or --method/--dataset/--param")
+        cfg = load_sweep_config(config_file)
+        overrides = {
+            "seeds": seed_list,
+            "epochs": epochs,
+            "evaluators": tuple(evaluators) or None,
+            "device": device,
+            "data_root": data_root,
+            "name": name,
+        }
+        cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    else:
+        cfg = config_from_options(
+            methods,
+            datasets,
+            seed_list or (0,),
+            params,
+            name=name,
+            epochs=epochs,
+            evaluators=tuple(evaluators) or DEFAULT_EVALUATORS,
+            device=device or "auto",
+            data_root=data_root,
+        )
+    if dry_run:
+        trials = plan_trials(cfg)
+        for t in trials:
+            shown = ", ".join(f"{k}={v}" for k, v in t.params.items()) or "defaults"
+            click.echo(f"{t.id}  {t.label:<14} {t.dataset:<14} seed {t.seed:<4} {shown}")
+        click.echo(f"{len(trials)} trials (dry run: nothing started)")
+        return
+    outcome = run_sweep(
+        cfg,
+        out,
+        executor=executor,
+        jobs=jobs,
+        threads=threads,
+        ray_address=ray_address,
+        quiet=quiet,
+    )
+    report = write_report(outcome.sweep_dir)
+    click.echo(report.markdown)
+    click.echo(
+        f"sweep directory: {outcome.sweep_dir} (ran {len(outcome.ran)}, "
+        f"skipped {len(outcome.skipped)} already complete, failed {len(outcome.failed)})"
+    )
+    if outcome.failed:
+        raise TrialsFailed(
+            f"{len(outcome.failed)} of {len(outcome.trials)} trials failed; errors in "
+            f"{outcome.sweep_dir}/trials/<id>/error.txt and state.json; re-run to retry them"
+        )
+
+
+@cli.command()
+@click.argument("sweep_dir", type=click.Path())
+@click.option("--published", is_flag=True, help="Add the methods' published U/S/H columns.")
+@click.option("--plot", "plot_param", default=None, help="Also plot METRIC against this parameter.")
+@click.option("--metric", default="H", show_default=True, help="Metric for --plot.")
+def report(sweep_dir, published, plot_param, metric) -> None:
+    """Aggregate a sweep over seeds into report.md/csv/json (mean, sample std, n per cell)."""
+    from zsl_toolkit.sweep import write_report
+
+    result = write_report(sweep_dir, published=published)
+    click.echo(result.markdown)
+    if plot_param:
+        from zsl_toolkit.sweep.plots import plot_sweep
+
+        click.echo(f"plot: {plot_sweep(sweep_dir, plot_param, metric)}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option(
+    "--out", "-o", type=click.Path(dir_okay=False), default=None, help="PNG file to write."
+)
+def plot(run_dir, out) -> None:
+    """Plot a run's training curves and its seen-unseen accuracy curve (PNG)."""
+    from zsl_toolkit.sweep.plots import plot_run
+
+    click.echo(f"plot: {plot_run(run_dir, out)}")
 
 
 def main() -> None:

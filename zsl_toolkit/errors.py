@@ -8,6 +8,12 @@ what was expected. Anything else reaching the CLI is a bug and keeps its traceba
 from __future__ import annotations
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (HDF5, zlib and torch messages span several)."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
 class ZSLError(Exception):
     """Base class of user-facing errors (bad input, missing plugin, bad configuration)."""
 
@@ -50,3 +56,17 @@ class TrainingInterrupted(ZSLError):
     """Training was stopped (Ctrl-C or SIGTERM); a checkpoint allows ``zsl train --resume``."""
 
     exit_code = 130
+
+
+class UnsafeFileError(ZSLError):
+    """A model or checkpoint file holds pickled objects other than tensors; it is not loaded."""
+
+
+class MissingDependency(ZSLError):
+    """An optional dependency needed by the requested feature is not installed."""
+
+
+class TrialsFailed(ZSLError):
+    """Some trials of a sweep failed; the others completed and were recorded."""
+
+    exit_code = 1

@@ -1,4 +1,5 @@
-"""Parsing ``--param key=value`` and ``--config`` files against a method's parameters."""
+"""Parsing ``--param key=value`` and ``--config`` files against a method's parameters, and
+checking parameter values."""
 
 from __future__ import annotations
 
@@ -99,3 +100,28 @@ def read_config(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: malformed config: {exc}") from None
+
+
+def check_number(
+    method: object,
+    name: str,
+    *,
+    minimum: float = 0.0,
+    strict: bool = False,
+    integer: bool = False,
+    optional: bool = False,
+) -> None:
+    """Raise :class:`ConfigError` unless parameter ``name`` of ``method`` is a number at least
+    ``minimum`` (above it when ``strict``), an integer when ``integer``, or ``None`` when
+    ``optional`` (a dataset-dependent default). For use in ``Method.validate``."""
+    value = getattr(method, name)
+    if optional and value is None:
+        return
+    kinds = (int,) if integer else (int, float)
+    ok = isinstance(value, kinds) and not isinstance(value, bool)
+    ok = ok and (value > minimum if strict else value >= minimum)
+    if not ok:
+        what = "an integer" if integer else "a number"
+        bound = f"{'>' if strict else '>='} {minimum:g}"
+        tail = " or none (dataset default)" if optional else ""
+        raise ConfigError(f"parameter {name} must be {what} {bound}{tail}, got {value!r}")

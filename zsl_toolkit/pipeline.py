@@ -22,7 +22,7 @@ import torch
 from zsl_toolkit import __version__
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.resolve import data_root, load_dataset
-from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted
+from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted, ZSLError, one_line
 from zsl_toolkit.evaluation.base import EvalInput
 from zsl_toolkit.io import atomic_write, write_json
 from zsl_toolkit.methods.base import Method, ModelSpec
@@ -260,8 +260,12 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
     try:
         state = load_state(run_dir / MODEL_FILE)
         method.modules().load_state_dict(state)
-    except Exception as exc:  # corrupted or foreign file: a user problem, not a crash
-        raise RunDirError(f"{run_dir / MODEL_FILE}: cannot load model weights ({exc})") from None
+    except ZSLError:
+        raise
+    except Exception as exc:  # weights of another model: a user problem, not a crash
+        raise RunDirError(
+            f"{run_dir / MODEL_FILE}: cannot load model weights ({one_line(exc)[:200]})"
+        ) from None
     method.to(resolve_device(device))
     metrics = {}
     if (run_dir / METRICS_FILE).is_file():

@@ -23,7 +23,7 @@ import h5py
 import numpy as np
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.errors import DataError
+from zsl_toolkit.errors import DataError, one_line
 
 FORMAT = "zsl-toolkit ZSLData"
 FORMAT_VERSION = 1
@@ -33,12 +33,6 @@ DATASETS = ("features", "labels", "class_embeddings", "class_names", "splits")
 # this multiple of its stored size has a corrupt or malicious header.
 MAX_COMPRESSION_RATIO = 1100
 _SMALL = 1 << 20  # below this, declared sizes are not worth refusing
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's message on one line (HDF5 and zlib messages span several)."""
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
 
 
 def check_declared_size(dset: h5py.Dataset, where: str) -> None:
@@ -140,49 +134,60 @@ def load_h5(path: Path) -> ZSLData:
         h5 = h5py.File(path, "r")
     except OSError as exc:
         raise DataError(f"{path}: cannot open ({one_line(exc)}); {hint}") from None
-    with h5:
-        found = sorted(h5.keys())
-        fmt = _attr(h5, "format")
-        if not isinstance(fmt, str) or fmt != FORMAT:
-            raise DataError(
-                f"{path}: not a zsl-toolkit store (attribute 'format' is {_show(fmt)}, keys "
-                f"found: {', '.join(found) or 'none'}); {hint}"
-            )
-        version = _attr(h5, "format_version")
-        if not isinstance(version, int) or version != FORMAT_VERSION:
-            raise DataError(
-                f"{path}: store format_version {_show(version)} is not supported (this "
-                f"toolkit reads version {FORMAT_VERSION}); convert the source data again"
-            )
-        missing = [k for k in DATASETS if k not in h5]
-        if missing:
-            raise DataError(
-                f"{path}: missing {', '.join(repr(k) for k in missing)} "
-                f"(keys found: {', '.join(found) or 'none'}); {hint}"
-            )
-        try:
-            extra = json.loads(str(_attr(h5, "extra") or "{}"))
-        except json.JSONDecodeError:
-            extra = None
-        if not isinstance(extra, dict):
-            raise DataError(f"{path}: attribute 'extra' is not a JSON object")
-        try:
-            features = _read(h5, "features", path)
-            labels = _read(h5, "labels", path)
-            embeddings = _read(h5, "class_embeddings", path)
-            names = h5["class_names"]
-            check_declared_size(names, f"{path}: 'class_names'")
-            if names.dtype.kind not in "OSU":
-                raise DataError(f"{path}: 'class_names' holds {names.dtype}, expected strings")
-            class_names = [str(n) for n in names.asstr()[()].reshape(-1)]
-            splits_group = h5["splits"]
-            if not isinstance(splits_group, h5py.Group):
-                raise DataError(f"{path}: 'splits' is an array, expected a group of index arrays")
-            splits = {k: _read(splits_group, k, path) for k in splits_group}
-            name = str(_attr(h5, "name") or path.stem)
-            source = str(_attr(h5, "source") or "")
-        except (OSError, KeyError, ValueError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: unreadable store data ({one_line(exc)})") from None
+    try:
+        with h5:
+            return _read_store(h5, path, hint)
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(f"{path}: too large to load into memory") from None
+    except Exception as exc:  # noqa: BLE001 - corrupt HDF5 structures fail in many ways
+        raise DataError(f"{path}: corrupt store ({one_line(exc)}); {hint}") from None
+
+
+def _read_store(h5: h5py.File, path: Path, hint: str) -> ZSLData:
+    found = sorted(str(k) for k in h5.keys())
+    fmt = _attr(h5, "format")
+    if not isinstance(fmt, str) or fmt != FORMAT:
+        raise DataError(
+            f"{path}: not a zsl-toolkit store (attribute 'format' is {_show(fmt)}, keys "
+            f"found: {', '.join(found) or 'none'}); {hint}"
+        )
+    version = _attr(h5, "format_version")
+    if not isinstance(version, int) or version != FORMAT_VERSION:
+        raise DataError(
+            f"{path}: store format_version {_show(version)} is not supported (this "
+            f"toolkit reads version {FORMAT_VERSION}); convert the source data again"
+        )
+    missing = [k for k in DATASETS if k not in h5]
+    if missing:
+        raise DataError(
+            f"{path}: missing {', '.join(repr(k) for k in missing)} "
+            f"(keys found: {', '.join(found) or 'none'}); {hint}"
+        )
+    try:
+        extra = json.loads(str(_attr(h5, "extra") or "{}"))
+    except json.JSONDecodeError:
+        extra = None
+    if not isinstance(extra, dict):
+        raise DataError(f"{path}: attribute 'extra' is not a JSON object")
+    try:
+        features = _read(h5, "features", path)
+        labels = _read(h5, "labels", path)
+        embeddings = _read(h5, "class_embeddings", path)
+        names = h5["class_names"]
+        check_declared_size(names, f"{path}: 'class_names'")
+        if names.dtype.kind not in "OSU":
+            raise DataError(f"{path}: 'class_names' holds {names.dtype}, expected strings")
+        class_names = [str(n) for n in names.asstr()[()].reshape(-1)]
+        splits_group = h5["splits"]
+        if not isinstance(splits_group, h5py.Group):
+            raise DataError(f"{path}: 'splits' is an array, expected a group of index arrays")
+        splits = {k: _read(splits_group, k, path) for k in splits_group}
+        name = str(_attr(h5, "name") or path.stem)
+        source = str(_attr(h5, "source") or "")
+    except (OSError, KeyError, ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: unreadable store data ({one_line(exc)})") from None
     # Validate under this file's name, so errors point at the store; then restore the source.
     data = ZSLData(
         features=features,

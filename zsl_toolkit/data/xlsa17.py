@@ -7,7 +7,8 @@ Good, the Bad and the Ugly", TPAMI 2018. A benchmark folder holds ``res101.mat``
 the 1-based row-index vectors ``trainval_loc``, ``test_seen_loc``, ``test_unseen_loc``
 (optionally ``train_loc``, ``val_loc``) and ``allclasses_names``.
 
-Files may be MATLAB v5 (read by scipy) or v7.3 (HDF5 inside, read by h5py, where every array
+Files may be MATLAB v5 (read by :mod:`zsl_toolkit.data.mat5`, which checks every size a
+corrupted file could lie about) or v7.3 (HDF5 inside, read by h5py, where every array
 appears transposed). Everything a header tells (keys, shapes, declared sizes against the
 file's size) is checked before any array is read, so a wrong, truncated or hostile file fails
 fast with a one-line :class:`~zsl_toolkit.errors.DataError` naming the file and key, and
@@ -15,8 +16,9 @@ never triggers a huge allocation.
 
 Speed: an uncompressed v5 ``features`` matrix (the usual res101.mat) is read block by block
 straight into the float32 ``[N, d]`` result, since MATLAB's column-major bytes already are its
-rows; this avoids ``loadmat``'s full float64 copy. Compressed or unusual variables go through
-``scipy.io.loadmat``; v7.3 features are converted to float32 by HDF5 while reading.
+rows; this avoids a full float64 copy. Compressed or unusual variables are decoded whole by
+:class:`~zsl_toolkit.data.mat5.Mat5File`; v7.3 features are converted to float32 by HDF5
+while reading.
 
 Columns of ``att`` that no image is labelled with are dropped (file order and the original
 column number, in default names, are kept): GZSL predicts over all classes, and a class
@@ -26,7 +28,6 @@ without images could only act as a distractor. SNU36's file has 26 such columns.
 from __future__ import annotations
 
 import difflib
-import struct
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -34,8 +35,9 @@ import h5py
 import numpy as np
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.data.hdf5 import MAX_COMPRESSION_RATIO, check_declared_size, one_line
-from zsl_toolkit.errors import DataError
+from zsl_toolkit.data.hdf5 import MAX_COMPRESSION_RATIO, check_declared_size
+from zsl_toolkit.data.mat5 import Mat5File, file_kind
+from zsl_toolkit.errors import DataError, one_line
 
 RES_FILE = "res101.mat"
 ORIGIN = "from the xlsa17 proposed-splits download (Xian et al., TPAMI 2018)"
@@ -61,23 +63,7 @@ _ITEMSIZE = {
     "uint64": 8,
     "logical": 1,
 }
-_MI_COMPRESSED = 15
-_MI_INT32, _MI_UINT32 = 5, 6
-_MI_DTYPES = {
-    1: "i1",
-    2: "u1",
-    3: "i2",
-    4: "u2",
-    5: "i4",
-    6: "u4",
-    7: "f4",
-    9: "f8",
-    12: "i8",
-    13: "u8",
-}
-_MX_COMPLEX = 0x0800
 _BLOCK_BYTES = 4 << 20
-_MX_NUMERIC = range(6, 16)  # mxDOUBLE_CLASS .. mxUINT64_CLASS
 
 
 def _shape_str(shape: tuple[int, ...]) -> str:
@@ -114,98 +100,53 @@ class _MatFile:
         self.close()
 
 
-def _v5_elements(path: Path, size: int) -> list[tuple[int, int, bool]]:
-    """(offset, byte count, compressed) of each top-level element; a truncated file fails here."""
-    out: list[tuple[int, int, bool]] = []
-    with open(path, "rb") as fh:
-        header = fh.read(128)
-        endian = "<" if header[126:128] == b"IM" else ">"
-        pos = 128
-        while pos + 8 <= size:
-            fh.seek(pos)
-            mdtype, nbytes = struct.unpack(endian + "II", fh.read(8))
-            if mdtype >> 16:  # "small data element": 4 bytes of data inside the tag
-                out.append((pos, 4, False))
-                pos += 8
-                continue
-            if pos + 8 + nbytes > size:
-                raise DataError(
-                    f"{path}: truncated: variable {len(out) + 1} declares {nbytes} bytes at "
-                    f"offset {pos + 8} but the file has only {size} bytes"
-                )
-            out.append((pos, nbytes, mdtype == _MI_COMPRESSED))
-            pos += 8 + nbytes
-    return out
-
-
 class _V5File(_MatFile):
-    """MATLAB v4/v5/v7 file read by scipy (column-major arrays, returned as Fortran views)."""
+    """MATLAB v5/v7 file, read by the toolkit's own parser (column-major arrays, returned as
+    Fortran-ordered arrays exactly as ``scipy.io.loadmat`` would)."""
 
     def __init__(self, path: Path, size: int) -> None:
-        from scipy.io import whosmat
-        from scipy.io.matlab import matfile_version
-
         self.path = path
         with open(path, "rb") as fh:
             head = fh.read(128)
         if head.startswith(b"MATLAB") and len(head) < 128:
             raise DataError(f"{path}: truncated: {size} bytes, shorter than a MATLAB header")
-        try:
-            major, _ = matfile_version(str(path), appendmat=False)
-        except Exception:  # noqa: BLE001 - any parse failure means "not a .mat file"
+        kind = file_kind(head)
+        if kind is None:
             raise DataError(
                 f"{path}: not a MATLAB .mat file (no MATLAB v5 header, no HDF5 signature); "
                 f"expected MATLAB v5 or v7.3 data"
-            ) from None
-        if major == 2:
+            )
+        if kind == "v7.3":
             raise DataError(f"{path}: MATLAB 7.3 header but no HDF5 data; truncated or corrupt")
-        self.fmt = "MATLAB v5" if major == 1 else "MATLAB v4"
-        elements = _v5_elements(path, size) if major == 1 else None
-        try:
-            listing = whosmat(str(path), appendmat=False)
-        except Exception as exc:  # noqa: BLE001
-            raise DataError(f"{path}: unreadable .mat file ({one_line(exc)})") from None
-        self.shapes = {name: tuple(int(s) for s in shape) for name, shape, _ in listing}
-        self.classes = {name: cls for name, _, cls in listing}
-        self.endian = "<" if head[126:128] == b"IM" else ">"
-        self.offsets: dict[str, int] = {}  # uncompressed variables: where their element starts
-        if elements is None or len(elements) != len(listing):
-            elements = [(-1, size, True)] * len(listing)  # only the file-size bound applies
-        for (name, shape, cls), (pos, nbytes, compressed) in zip(listing, elements, strict=True):
-            if not compressed:
-                self.offsets[name] = pos
-            per_item = _ITEMSIZE.get(cls, 8 if cls in ("cell", "struct") else 1)
-            declared = int(np.prod(shape, dtype=np.float64)) * per_item
-            limit = nbytes * (MAX_COMPRESSION_RATIO if compressed else 1) + 64
-            if cls != "sparse" and declared > limit:
+        self.mat = Mat5File(path, size)  # refuses v4 files; lists every variable's header
+        self.fmt = "MATLAB v5"
+        variables = self.mat.variables.values()
+        self.shapes = {v.name: v.shape for v in variables}
+        self.classes = {v.name: v.cls for v in variables}
+        for var in variables:
+            per_item = _ITEMSIZE.get(var.cls, 8 if var.cls in ("cell", "struct") else 1)
+            declared = int(np.prod(var.shape, dtype=np.float64)) * per_item
+            limit = var.nbytes * (MAX_COMPRESSION_RATIO if var.compressed else 1) + 64
+            if var.cls != "sparse" and declared > limit:
                 raise self.fail(
-                    name,
-                    f"header declares a {_shape_str(shape)} {cls} array ({declared} bytes) "
-                    f"but the file stores only {nbytes} bytes for it; truncated or corrupt",
+                    var.name,
+                    f"header declares a {_shape_str(var.shape)} {var.cls} array ({declared} "
+                    f"bytes) but the file stores only {var.nbytes} bytes for it; truncated or "
+                    f"corrupt",
                 )
 
     def read(
         self, keys: list[str], names_key: str | None, rows: str | None = None
     ) -> tuple[dict, list[str] | None]:
-        from scipy.io import loadmat
-
         arrays = {}
         if rows is not None:
             fast = self._float32_rows(rows)
             if fast is not None:
                 arrays[rows] = fast.T
         wanted = [k for k in keys if k not in arrays] + ([names_key] if names_key else [])
-        raw = {}
-        if wanted:
-            try:
-                raw = loadmat(str(self.path), appendmat=False, variable_names=wanted)
-            except MemoryError:
-                raise DataError(f"{self.path}: too large to load into memory") from None
-            except Exception as exc:  # noqa: BLE001 - corrupt data behind a valid header
-                raise DataError(f"{self.path}: unreadable .mat file ({one_line(exc)})") from None
-        missing = [k for k in wanted if k not in raw]
-        if missing:
-            raise self.fail(missing[0], "is listed in the header but could not be read")
+        raw = {  # DataError naming file and key; compressed features inflate to float32
+            k: self.mat.read(k, dtype=np.float32 if k == rows else None) for k in wanted
+        }
         arrays.update({k: raw[k] for k in keys if k not in arrays})
         names = self._names(names_key, raw[names_key]) if names_key else None
         return arrays, names
@@ -215,44 +156,29 @@ class _V5File(_MatFile):
 
         MATLAB stores the matrix column by column, so its bytes are the rows of the [N, d]
         result: they are read in blocks into a small buffer and converted into the result,
-        never holding the float64 copy that ``loadmat`` plus a later conversion would make.
-        Anything unusual (compressed, complex, sparse, odd tags) returns None: loadmat then.
+        never holding the float64 copy that a full read plus a later conversion would make.
+        Anything unusual (compressed, complex, odd sizes) returns None: the full reader then.
         """
-        pos = self.offsets.get(key)
-        if pos is None:
+        shape = self.shapes.get(key, ())
+        located = self.mat.data_tag(key) if len(shape) == 2 else None
+        if located is None:
             return None
-        e = self.endian
+        offset, dtype, nbytes = located
+        d, n = shape
+        if nbytes != d * n * dtype.itemsize:
+            return None
+        out = np.empty((n, d), dtype=np.float32)
+        block = max(1, _BLOCK_BYTES // max(d * dtype.itemsize, 1))  # rows per read
+        buf = np.empty((min(block, n), d), dtype=dtype)
         with open(self.path, "rb") as fh:
-            fh.seek(pos + 8)
-            mdtype, nbytes = struct.unpack(e + "II", fh.read(8))
-            if (mdtype, nbytes) != (_MI_UINT32, 8):
-                return None
-            flags, _ = struct.unpack(e + "II", fh.read(8))
-            if flags & _MX_COMPLEX or (flags & 0xFF) not in _MX_NUMERIC:
-                return None
-            mdtype, nbytes = struct.unpack(e + "II", fh.read(8))
-            if mdtype != _MI_INT32 or nbytes != 8:
-                return None
-            d, n = struct.unpack(e + "ii", fh.read(8))
-            mdtype, nbytes = struct.unpack(e + "II", fh.read(8))
-            if mdtype >> 16:  # name of <= 4 characters, packed into its tag
-                fh.read(4)
-            else:
-                fh.seek((nbytes + 7) // 8 * 8, 1)
-            mdtype, nbytes = struct.unpack(e + "II", fh.read(8))
-            dtype = _MI_DTYPES.get(mdtype)
-            if dtype is None or mdtype >> 16 or nbytes != d * n * np.dtype(dtype).itemsize:
-                return None
-            dtype = np.dtype(dtype).newbyteorder(e)
-            out = np.empty((n, d), dtype=np.float32)
-            block = max(1, _BLOCK_BYTES // max(d * dtype.itemsize, 1))  # rows per read
-            buf = np.empty((block, d), dtype=dtype)
+            fh.seek(offset)
             for start in range(0, n, block):
                 k = min(block, n - start)
                 chunk = buf[:k]
                 if fh.readinto(chunk.reshape(-1).view(np.uint8)) != chunk.nbytes:
                     raise self.fail(key, "data ends early; truncated or corrupt")
-                out[start : start + k] = chunk
+                with np.errstate(over="ignore"):  # beyond float32 -> inf, refused by ZSLData
+                    out[start : start + k] = chunk
         return out
 
     def _names(self, key: str, value: np.ndarray) -> list[str]:
@@ -304,8 +230,13 @@ class _H5File(_MatFile):
             self.classes[key] = cls
 
     def _dataset(self, key: str) -> h5py.Dataset:
-        dset = self.h5[key]
-        check_declared_size(dset, f"{self.path}: '{key}'")
+        try:
+            dset = self.h5[key]
+            check_declared_size(dset, f"{self.path}: '{key}'")
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - corrupt object headers
+            raise DataError(f"{self.path}: '{key}' is unreadable ({one_line(exc)})") from None
         return dset
 
     def read(
@@ -364,8 +295,12 @@ def _open(path: Path) -> _MatFile:
         if size == 0:
             raise DataError(f"{path}: file is empty; expected a MATLAB .mat file")
         return _H5File(path) if h5py.is_hdf5(path) else _V5File(path, size)
-    except OSError as exc:  # permissions, I/O errors
+    except DataError:
+        raise
+    except OSError as exc:  # permissions, I/O errors, HDF5 structures it cannot parse
         raise DataError(f"{path}: cannot read ({exc.strerror or one_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - a corrupt header the parsers reject otherwise
+        raise DataError(f"{path}: corrupt MATLAB file ({one_line(exc)})") from None
 
 
 # ---------------------------------------------------------------------------- checks
@@ -412,6 +347,8 @@ def _integers(mat: _MatFile, key: str, value: np.ndarray) -> np.ndarray:
     if flat.dtype.kind == "f":
         if not np.isfinite(flat).all() or (flat != np.floor(flat)).any():
             raise mat.fail(key, "holds non-integer values; expected 1-based integer indices")
+        if flat.size and np.abs(flat).max() >= 2**62:
+            raise mat.fail(key, "holds values far beyond any index; expected 1-based indices")
     return flat.astype(np.int64)
 
 

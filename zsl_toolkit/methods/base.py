@@ -155,6 +155,10 @@ class Method(ABC):
     """
 
     citation: ClassVar[str] = ""
+    #: Published GZSL results of the method's paper, so reports can place them beside measured
+    #: ones: dataset name (a registered name such as "cub") -> {"U": .., "S": .., "H": ..}, in
+    #: percent, as printed in the paper. Empty when the paper reports none.
+    published: ClassVar[dict[str, dict[str, float]]] = {}
 
     # ------------------------------------------------------------------ parameters
     @classmethod

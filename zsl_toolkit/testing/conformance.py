@@ -50,6 +50,7 @@ def check_method(
     cls = method_registry().load(method) if isinstance(method, str) else method
     assert issubclass(cls, Method), f"{cls} is not a zsl_toolkit Method"
     assert cls.citation.strip(), f"{cls.__name__}.citation is empty: every method cites its paper"
+    check_published(cls)
     defaults = cls.param_defaults()
     assert "preprocess" in defaults, f"{cls.__name__} has no 'preprocess' parameter"
     instance = cls.create(params)
@@ -100,6 +101,28 @@ def check_method(
             "scores after save/load differ from the trained model's"
         )
         _check_cli(name, params, epochs, tmp_path / f"{name}-cli")
+
+
+def check_published(cls: type[Method]) -> None:
+    """``published`` maps dataset names to U/S/H in percent (reports show them as given)."""
+    table = getattr(cls, "published", {})
+    assert isinstance(table, dict), f"{cls.__name__}.published must be a dict"
+    values = []
+    for dataset, row in table.items():
+        assert isinstance(dataset, str) and dataset == dataset.lower(), (
+            f"{cls.__name__}.published: key {dataset!r} must be a lowercase dataset name"
+        )
+        assert isinstance(row, dict) and set(row) <= {"U", "S", "H"} and row, (
+            f"{cls.__name__}.published[{dataset!r}] must map some of U, S, H to numbers"
+        )
+        for key, v in row.items():
+            assert isinstance(v, (int, float)) and 0 <= v <= 100, (
+                f"{cls.__name__}.published[{dataset!r}][{key!r}] = {v!r} is not a percentage"
+            )
+            values.append(v)
+    assert not values or max(values) > 1, (
+        f"{cls.__name__}.published looks like fractions; give percentages as papers print them"
+    )
 
 
 def _check_cli(name: str, params: dict[str, Any], epochs: int | None, out: Path) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.errors import DeviceError
+from zsl_toolkit.errors import DeviceError, RunDirError, UnsafeFileError, one_line
 from zsl_toolkit.io import atomic_write
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update
 from zsl_toolkit.training.config import TrainConfig
@@ -74,8 +74,25 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def load_state(path: Path) -> dict[str, Any]:
-    """Load a checkpoint as plain tensors/containers only (never executes pickled code)."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """Load a model or checkpoint file as tensors and plain containers only.
+
+    ``weights_only=True`` makes torch refuse any pickled object other than tensors and
+    builtin containers, so a crafted file cannot run code; such a file is reported, not loaded.
+    """
+    import pickle
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        refused = str(exc).split("Trying to load unsupported")[-1].split("\n")[0].strip()
+        raise UnsafeFileError(
+            f"{path}: holds pickled Python objects, not only tensors; refused to load it "
+            f"({' '.join(refused.split())[:160]})"
+        ) from None
+    except (OSError, RuntimeError, EOFError, ValueError) as exc:
+        raise RunDirError(
+            f"{path}: unreadable or truncated tensor file ({one_line(exc)[:200]})"
+        ) from None
 
 
 EpochCallback = Callable[[dict[str, Any]], None]

@@ -1,0 +1,38 @@
+"""Shared fixtures: one ESZSL run on toy data, exported once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.pipeline import RunResult
+
+# minmax preprocessing puts a fitted scaler inside the graph; these values give toy metrics
+# away from 0 and 1, so comparisons of U/S/H are informative.
+ESZSL_PARAMS = {"gamma": 1.0, "lam": 1.0, "preprocess": "minmax"}
+
+
+@pytest.fixture(scope="session")
+def toy() -> ZSLData:
+    from zsl_toolkit.data.synthetic import Toy
+
+    return Toy().load()
+
+
+@pytest.fixture(scope="session")
+def eszsl_run(tmp_path_factory, toy) -> RunResult:
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.training import TrainConfig
+
+    out = tmp_path_factory.mktemp("eszsl") / "run"
+    config = TrainConfig(device="cpu", quiet=True)
+    return train("eszsl", "toy", params=ESZSL_PARAMS, config=config, out=out, data=toy)
+
+
+@pytest.fixture(scope="session")
+def eszsl_model(eszsl_run) -> Path:
+    from zsl_onnx import OnnxExporter
+
+    return OnnxExporter().export(eszsl_run, eszsl_run.run_dir / "model.onnx", {})

@@ -1,0 +1,263 @@
+"""The ``onnx`` exporter: a run's inference module as a checked, self-describing ONNX graph.
+
+The graph maps raw visual features [batch, d1] to ``scores`` [batch, C] and ``prediction``
+[batch] (argmax, int64). The feature scaler fitted at training time is part of the inference
+module, so deployments feed raw features. Class names, seen/unseen ids and the run's metrics
+travel as metadata, with a marker key that :class:`~zsl_onnx.OnnxPredictor` requires.
+
+The graph is traced with torch's ``torch.export``-based exporter (``dynamo=True``, which
+translates through onnxscript): it is torch's default and maintained path, and the core's
+conformance kit already requires every method's inference module to pass ``torch.export``.
+Nothing is written at the target until ``onnx.checker`` and an onnxruntime-vs-PyTorch parity
+run on the run's real test features have passed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import os
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from zsl_onnx.format import FORMAT_KEY, FORMAT_VERSION, INPUT, MIN_OPSET, PREDICTION, SCORES
+from zsl_onnx.parity import ParityReport, check_parity
+from zsl_toolkit.errors import ConfigError, ExportError
+from zsl_toolkit.export.base import Exporter, io_spec
+from zsl_toolkit.pipeline import RunResult
+
+EXAMPLE_BATCH = 2
+"""Rows in the tracing example; 1 would let the tracer specialise the batch axis."""
+
+PARITY_BATCHES = (97, 1)
+"""onnxruntime batch sizes of the parity run: neither is the tracing example's."""
+
+OPTIONS = ("opset", "data_root")
+
+
+class ScoresAndPrediction(nn.Module):
+    """Adds the argmax output to an inference module; ties resolve to the first class in
+    both PyTorch and ONNX ArgMax, so the two runtimes agree on ties too."""
+
+    def __init__(self, inference: nn.Module) -> None:
+        super().__init__()
+        self.inference = inference
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scores = self.inference(features)
+        return scores, scores.argmax(dim=1)
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """Where the model went and how it was verified."""
+
+    path: Path
+    opset: int
+    parity: ParityReport
+
+
+class OnnxExporter(Exporter):
+    """ONNX graph (features -> scores, prediction), checked and compared with onnxruntime.
+
+    Options: ``opset`` (int, at least 18; default: torch's), ``data_root`` (where the run's
+    dataset lives, when it moved since training). ``export`` prints the parity numbers on
+    stderr and keeps them in :attr:`report`.
+    """
+
+    suffix: ClassVar[str] = ".onnx"
+    description: ClassVar[str] = "ONNX (features -> scores, prediction), parity-checked"
+
+    report: ExportReport | None = None
+
+    def export(self, run: RunResult, output: Path, options: dict[str, Any]) -> Path:
+        self.report = self.export_with_report(run, Path(output), options)
+        print(self.report.parity.summary(), file=sys.stderr)
+        return self.report.path
+
+    def export_with_report(
+        self, run: RunResult, output: Path, options: dict[str, Any]
+    ) -> ExportReport:
+        """Export, check and verify; return the parity numbers. Raises ExportError."""
+        opset = _opset(options)
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"unknown onnx exporter option(s) {', '.join(unknown)}; valid: {', '.join(OPTIONS)}"
+            )
+        output = Path(output)
+        if not output.parent.is_dir():
+            raise ConfigError(f"cannot export to {output}: folder {output.parent} does not exist")
+        spec = io_spec(run)
+        features = _test_features(run, options.get("data_root"))
+        module = ScoresAndPrediction(copy.deepcopy(run.method.inference_module()).cpu()).eval()
+        model = to_onnx_model(
+            module, features[:EXAMPLE_BATCH], opset, run.config.get("method", "?")
+        )
+        metadata = {
+            **spec.metadata,
+            FORMAT_KEY: FORMAT_VERSION,
+            "exporter": f"zsl-onnx {_version()}",
+            "preprocess": getattr(run.method.scaler_, "kind", "none") + " (inside the graph)",
+        }
+        for key, value in metadata.items():
+            entry = model.metadata_props.add()
+            entry.key, entry.value = key, value
+        model.doc_string = (
+            f"{INPUT} [batch, {spec.input_dim}] raw visual features -> {SCORES} [batch, C], "
+            f"{PREDICTION} [batch] (argmax class id); class names in metadata"
+        )
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(model.SerializeToString())
+                fh.flush()
+                os.fsync(fh.fileno())
+            _check_model(tmp)
+            parity = check_parity(_cpu_session(tmp), module.inference, features, PARITY_BATCHES)
+            if not parity.passed:
+                raise ExportError(
+                    f"onnxruntime disagrees with PyTorch for method "
+                    f"'{run.config.get('method', '?')}': {parity.summary()}; "
+                    f"nothing was written to {output}"
+                )
+            os.replace(tmp, output)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return ExportReport(path=output, opset=_default_opset(model, -1), parity=parity)
+
+
+def _opset(options: dict[str, Any]) -> int | None:
+    value = options.get("opset")
+    if value is None:
+        return None
+    try:
+        opset = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"opset must be an integer, got '{value}'") from None
+    import onnx
+
+    highest = onnx.defs.onnx_opset_version()
+    if not MIN_OPSET <= opset <= highest:
+        raise ConfigError(
+            f"opset {opset} is outside {MIN_OPSET}..{highest} (lowest written by torch's "
+            f"torch.export-based exporter .. highest known to onnx {onnx.__version__})"
+        )
+    return opset
+
+
+def _test_features(run: RunResult, root: str | None) -> np.ndarray:
+    """The run's test_seen and test_unseen features, reloaded as evaluate_run does."""
+    from zsl_toolkit.data.resolve import load_dataset
+
+    record = run.config
+    dataset = record.get("dataset_path") or record.get("dataset")
+    if not dataset:
+        raise ExportError("the run records no dataset; parity needs its test features")
+    data = load_dataset(dataset, root if root is not None else record.get("data_root"))
+    spec = run.method.spec_
+    if data.feature_dim != spec.feature_dim or data.n_classes != spec.n_classes:
+        raise ExportError(
+            f"dataset '{dataset}' now has {data.feature_dim}-d features and {data.n_classes} "
+            f"classes but the run was trained on {spec.feature_dim}-d and {spec.n_classes}"
+        )
+    index = np.concatenate([data.splits["test_seen"], data.splits["test_unseen"]])
+    return data.features[index]
+
+
+def to_onnx_model(
+    module: nn.Module, example: np.ndarray, opset: int | None = None, method: str = "module"
+) -> Any:
+    """ModelProto of ``module`` (features -> scores, prediction) with a dynamic batch axis.
+
+    ``example`` is a [rows, d1] float32 array with at least two rows. No checks, no
+    metadata: :meth:`OnnxExporter.export` adds those; benchmarks use this directly.
+    """
+    kwargs: dict[str, Any] = {} if opset is None else {"opset_version": opset}
+    try:
+        with _quiet_exporter():
+            program = torch.onnx.export(
+                module,
+                (torch.from_numpy(np.ascontiguousarray(example)),),
+                None,
+                dynamo=True,
+                input_names=[INPUT],
+                output_names=[SCORES, PREDICTION],
+                dynamic_shapes=({0: torch.export.Dim("batch", min=1)},),
+                verbose=False,
+                **kwargs,
+            )
+    except ModuleNotFoundError as exc:
+        raise ExportError(f"torch.onnx.export needs '{exc.name}' (pip install onnxscript)") from exc
+    except Exception as exc:  # tracing failures come from the method's module
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ExportError(
+            f"cannot trace method '{method}' to ONNX: {type(exc).__name__}: {first[:300]}"
+        ) from exc
+    model = program.model_proto
+    if opset is not None and _default_opset(model, -1) != opset:
+        raise ExportError(
+            f"torch wrote opset {_default_opset(model, -1)} instead of the requested {opset}"
+        )
+    return model
+
+
+def _default_opset(model: Any, fallback: int) -> int:
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            return int(entry.version)
+    return fallback
+
+
+def _check_model(path: Path) -> None:
+    import onnx
+
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except Exception as exc:  # ValidationError, or InferenceError from shape inference
+        raise ExportError(f"the exported graph fails onnx.checker: {exc}") from exc
+
+
+def _cpu_session(path: Path) -> Any:
+    from zsl_onnx.providers import open_session
+
+    def fail(exc: Exception) -> ExportError:
+        return ExportError(f"onnxruntime cannot load the exported graph: {exc}")
+
+    return open_session(path, "cpu", on_load_error=fail)
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """Silence the exporter's progress logs and deprecation chatter for one export."""
+    names = ("torch.onnx", "torch.export", "torch._export", "onnxscript")
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _version() -> str:
+    try:
+        return version("zsl-onnx")
+    except Exception:  # running from a source tree without metadata
+        return "unknown"

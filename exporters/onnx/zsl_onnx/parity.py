@@ -1,0 +1,101 @@
+"""Parity of an onnxruntime session against the PyTorch module it was exported from.
+
+An export is only as good as the agreement of the two runtimes on real inputs: the check runs
+both over the run's own test features, with onnxruntime at batch sizes other than the one the
+graph was traced with, so a batch axis that was silently fixed during tracing fails here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+MAX_ABS_DIFF = 1e-4
+MIN_ARGMAX_AGREEMENT = 0.999
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    """Agreement of onnxruntime with PyTorch on ``samples`` rows."""
+
+    samples: int
+    batch_sizes: tuple[int, ...]
+    max_abs_diff: float
+    argmax_agreement: float
+    prediction_matches_argmax: bool
+    provider: str
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.max_abs_diff <= MAX_ABS_DIFF
+            and self.argmax_agreement >= MIN_ARGMAX_AGREEMENT
+            and self.prediction_matches_argmax
+        )
+
+    def summary(self) -> str:
+        sizes = ", ".join(str(b) for b in self.batch_sizes)
+        return (
+            f"parity ({self.provider}, {self.samples} test samples, batch {sizes}): "
+            f"max |score diff| {self.max_abs_diff:.2e} (limit {MAX_ABS_DIFF:.0e}), "
+            f"argmax agreement {100 * self.argmax_agreement:.2f}% "
+            f"(limit {100 * MIN_ARGMAX_AGREEMENT:.1f}%)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"passed": self.passed}
+
+
+@torch.inference_mode()
+def torch_reference(module: nn.Module, features: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Scores of the PyTorch inference module (eval mode, CPU) for ``features``."""
+    module = module.eval()
+    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+    out = [module(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+    return torch.cat(out).numpy()
+
+
+def run_session(session: Any, features: np.ndarray, batch_size: int) -> tuple[np.ndarray, ...]:
+    """(scores, prediction) of an onnxruntime session, fed ``batch_size`` rows at a time."""
+    from zsl_onnx.format import INPUT, PREDICTION, SCORES
+
+    scores, preds = [], []
+    for i in range(0, len(features), batch_size):
+        s, p = session.run([SCORES, PREDICTION], {INPUT: features[i : i + batch_size]})
+        scores.append(s)
+        preds.append(p)
+    return np.concatenate(scores), np.concatenate(preds)
+
+
+def check_parity(
+    session: Any, module: nn.Module, features: np.ndarray, batch_sizes: tuple[int, ...]
+) -> ParityReport:
+    """Compare ``session`` with ``module`` on ``features`` at each of ``batch_sizes``."""
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    reference = torch_reference(module, features)
+    worst_diff, worst_agreement, consistent = 0.0, 1.0, True
+    for batch_size in batch_sizes:
+        scores, prediction = run_session(session, features, batch_size)
+        if scores.shape != reference.shape:  # a fixed batch axis or a wrong class count
+            return ParityReport(len(features), batch_sizes, float("inf"), 0.0, False, _ep(session))
+        diff = float(np.abs(scores - reference).max(initial=0.0))
+        worst_diff = float(np.max([worst_diff, diff]))  # NaN propagates and fails the check
+        agreement = float((scores.argmax(axis=1) == reference.argmax(axis=1)).mean())
+        worst_agreement = min(worst_agreement, agreement)
+        consistent &= bool(np.array_equal(prediction, scores.argmax(axis=1)))
+    return ParityReport(
+        samples=len(features),
+        batch_sizes=tuple(batch_sizes),
+        max_abs_diff=worst_diff,
+        argmax_agreement=worst_agreement,
+        prediction_matches_argmax=consistent,
+        provider=_ep(session),
+    )
+
+
+def _ep(session: Any) -> str:
+    return session.get_providers()[0]

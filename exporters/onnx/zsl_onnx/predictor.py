@@ -1,0 +1,132 @@
+"""Inference with an exported model through onnxruntime alone (no torch, no onnx needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zsl_onnx.errors import OnnxModelError
+from zsl_onnx.format import (
+    FORMAT_KEY,
+    FORMAT_VERSION,
+    INPUT,
+    PREDICTION,
+    REQUIRED_METADATA,
+    SCORES,
+)
+from zsl_onnx.providers import Notice, check_provider, open_session, stderr_notice
+from zsl_toolkit.errors import DataError
+
+DEFAULT_BATCH_SIZE = 4096
+
+
+class OnnxPredictor:
+    """Scores and predicted classes for raw visual features from a zsl-onnx model file.
+
+    ``provider`` is "auto" (CUDA when a session really gets it, else CPU with a notice),
+    "cuda" (fail when CUDA is not usable) or "cpu". ``threads`` sets onnxruntime's intra-op
+    threads. The file must carry this exporter's marker: a foreign ONNX graph has no class
+    names and unknown preprocessing, so running it would give confidently wrong answers.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        provider: str = "auto",
+        *,
+        threads: int | None = None,
+        notice: Notice | None = stderr_notice,
+    ) -> None:
+        self.model_path = Path(model_path)
+        check_provider(provider)
+        if not self.model_path.is_file():
+            raise OnnxModelError(f"{self.model_path}: no such model file")
+        self.session = open_session(
+            self.model_path,
+            provider,
+            threads=threads,
+            notice=notice,
+            on_load_error=self._not_onnx,
+        )
+        self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
+        self._check_format()
+        self.class_names: list[str] = json.loads(self.metadata["class_names"])
+        self.seen_classes: list[int] = json.loads(self.metadata["seen_classes"])
+        self.unseen_classes: list[int] = json.loads(self.metadata["unseen_classes"])
+        self.feature_dim = int(self.metadata["feature_dim"])
+
+    @property
+    def providers(self) -> list[str]:
+        """Execution providers the session runs on, in priority order."""
+        return list(self.session.get_providers())
+
+    def predict(
+        self, features: Any, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores [N, C] float32, predictions [N] int64 class ids) for raw features [N, d1]."""
+        x = self.validate(features)
+        if len(x) == 0:
+            return np.zeros((0, len(self.class_names)), np.float32), np.zeros(0, np.int64)
+        scores, preds = [], []
+        for i in range(0, len(x), max(1, batch_size)):
+            s, p = self.session.run([SCORES, PREDICTION], {INPUT: x[i : i + batch_size]})
+            scores.append(s)
+            preds.append(p)
+        return np.concatenate(scores), np.concatenate(preds).astype(np.int64, copy=False)
+
+    def validate(self, features: Any) -> np.ndarray:
+        """``features`` as a C-contiguous float32 [N, d1] array, or a DataError saying why not."""
+        if hasattr(features, "detach"):  # a torch tensor
+            features = features.detach().cpu().numpy()
+        x = np.asarray(features)
+        if x.dtype.kind not in "fiub":
+            raise DataError(f"features must be numeric, got dtype {x.dtype}")
+        if x.ndim == 1 and x.shape[0] == self.feature_dim:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != self.feature_dim:
+            given = x.shape[1] if x.ndim == 2 else f"an array of shape {x.shape}"
+            raise DataError(
+                f"features have {given} dimensions per sample but the model expects "
+                f"{self.feature_dim} (input '{INPUT}' [batch, {self.feature_dim}])"
+            )
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+        if bad.size:
+            rows = ", ".join(str(r) for r in bad[:5]) + (", ..." if bad.size > 5 else "")
+            raise DataError(
+                f"features contain NaN or Inf in {bad.size} of {len(x)} rows (0-based rows {rows})"
+            )
+        return x
+
+    def class_name(self, class_id: int) -> str:
+        return self.class_names[class_id]
+
+    # ------------------------------------------------------------------ internals
+    def _not_onnx(self, exc: Exception) -> OnnxModelError:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return OnnxModelError(f"{self.model_path}: not a readable ONNX model ({detail[:200]})")
+
+    def _check_format(self) -> None:
+        where = self.model_path
+        marker = self.metadata.get(FORMAT_KEY)
+        if marker is None:
+            raise OnnxModelError(
+                f"{where}: ONNX model was not written by zsl-onnx (no '{FORMAT_KEY}' metadata); "
+                f"export a run with `zsl export RUN_DIR --format onnx`"
+            )
+        if marker != FORMAT_VERSION:
+            raise OnnxModelError(
+                f"{where}: model format '{marker}' is not supported by this zsl-onnx "
+                f"(reads '{FORMAT_VERSION}')"
+            )
+        missing = [k for k in REQUIRED_METADATA if k not in self.metadata]
+        names = [i.name for i in self.session.get_inputs()]
+        outputs = {o.name for o in self.session.get_outputs()}
+        if missing or names != [INPUT] or not {SCORES, PREDICTION} <= outputs:
+            raise OnnxModelError(
+                f"{where}: zsl-onnx model is incomplete (missing metadata {missing}, "
+                f"inputs {names}, outputs {sorted(outputs)})"
+            )

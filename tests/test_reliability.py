@@ -1,0 +1,93 @@
+"""Atomic writes and failure paths at the CLI: each ends in one line and leaves no partial file."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from zsl_toolkit.cli import cli
+from zsl_toolkit.io import atomic_write
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def one_error_line(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code != 0, result.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_atomic_write_failure_keeps_old_file_and_no_temp(tmp_path):
+    target = tmp_path / "f.json"
+    target.write_text("old")
+
+    def half_then_fail(fh):
+        fh.write(b"new but inc")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError):
+        atomic_write(target, half_then_fail)
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["f.json"]
+
+
+def test_disk_full_while_saving_model(tmp_path, monkeypatch):
+    """A write that fails midway: one line, non-zero, no truncated model file left."""
+    real_save = torch.save
+
+    def failing_save(obj, fh, *a, **kw):
+        if isinstance(obj, dict) and "model.V" in obj:  # the final model, not checkpoints
+            fh.write(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(obj, fh, *a, **kw)
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    out = tmp_path / "run"
+    line = one_error_line(run("train", "-m", "eszsl", "-d", "toy", "-q", "-o", str(out)))
+    assert "No space left on device" in line
+    assert not (out / "model.pt").exists() and not (out / "metrics.json").exists()
+    assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
+    assert json.loads((out / "run.json").read_text())["status"] == "running"
+    assert "did not complete" in one_error_line(run("evaluate", str(out)))
+
+
+def test_read_only_output_folder(tmp_path, monkeypatch):
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    if os.geteuid() == 0:  # root ignores permission bits: make the folder refuse writes
+        real_mkdir = type(parent).mkdir
+
+        def refuse(self, *a, **kw):
+            if parent in self.parents:
+                raise PermissionError(errno.EACCES, "Permission denied", str(self))
+            return real_mkdir(self, *a, **kw)
+
+        monkeypatch.setattr(type(parent), "mkdir", refuse)
+    else:
+        parent.chmod(0o500)
+    line = one_error_line(run("train", "-m", "eszsl", "-d", "toy", "-q", "-o", str(parent / "run")))
+    assert "cannot create output directory" in line and "Permission denied" in line
+    assert not (parent / "run").exists()
+
+
+def test_pickled_model_file_is_refused(tmp_path):
+    out = tmp_path / "run"
+    assert run("train", "-m", "eszsl", "-d", "toy", "-q", "-o", str(out)).exit_code == 0
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    torch.save({"model.V": Evil()}, out / "model.pt")
+    line = one_error_line(run("evaluate", str(out)))
+    assert "model.pt" in line and "refused to load" in line
+    assert not (tmp_path / "pwned").exists()

@@ -1,0 +1,92 @@
+"""Bilinear compatibility ``F(x, c) = x^T W s_c``, shared by DeViSE and ALE.
+
+Both methods score an image against a class by projecting its features with a learned
+``W`` and taking the dot product with the class's fixed embedding ``s_c``; they differ only
+in the ranking loss that trains ``W``. The class embeddings are a buffer, so the module
+scores all classes, seen and unseen, on its own (for evaluation and export).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import torch
+from torch import nn
+
+from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage
+from zsl_toolkit.params import check_number
+
+
+class BilinearCompatibility(nn.Module):
+    """``scores[b, c] = x_b^T W s_c`` for a learned ``W`` [d1, d2] and embeddings ``S`` [C, d2]."""
+
+    def __init__(self, feature_dim: int, embedding_dim: int, n_classes: int) -> None:
+        super().__init__()
+        # Small random init: the hinge losses have non-zero gradients at W = 0, but a random
+        # start keeps different seeds genuinely different runs.
+        self.W = nn.Parameter(torch.randn(feature_dim, embedding_dim) / feature_dim)
+        self.register_buffer("embeddings", torch.zeros(n_classes, embedding_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x @ self.W) @ self.embeddings.T
+
+
+def seen_positions(labels: torch.Tensor, seen: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Global class ids -> positions in ``seen`` (computed once per fit, on the device)."""
+    lookup = torch.full((n_classes,), -1, dtype=torch.long, device=seen.device)
+    lookup[seen] = torch.arange(seen.numel(), device=seen.device)
+    return lookup[labels]
+
+
+class RankingCompatibilityMethod(Method):
+    """A :class:`BilinearCompatibility` trained by a ranking loss over the seen classes.
+
+    Subclasses declare their parameters (``margin``, ``lr``, ``epochs``, ``batch_size``,
+    ``preprocess``) and :meth:`ranking_loss`; fitting, scoring and validation are shared.
+    """
+
+    margin: float
+    lr: float
+    epochs: int
+    batch_size: int
+
+    @abstractmethod
+    def ranking_loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Loss of seen-class ``scores`` [B, K] for seen positions ``target`` [B]."""
+
+    def validate(self) -> None:
+        super().validate()
+        check_number(self, "margin")
+        check_number(self, "lr", strict=True)
+        check_number(self, "epochs", integer=True)
+        check_number(self, "batch_size", minimum=1, integer=True)
+
+    def build(self, spec: ModelSpec) -> nn.Module:
+        return BilinearCompatibility(spec.feature_dim, spec.embedding_dim, spec.n_classes)
+
+    def scorer(self) -> nn.Module:
+        return self.model_
+
+    def stage(self, index: int, ctx: FitContext) -> Stage | None:
+        if index > 0:
+            return None
+        model = self.model_
+        with torch.no_grad():
+            model.embeddings.copy_(ctx.class_embeddings)
+        seen_emb = ctx.class_embeddings[ctx.seen]  # [K, d2]
+        target = seen_positions(ctx.labels, ctx.seen, ctx.spec.n_classes)
+
+        def loss(batch: tuple[torch.Tensor, ...], epoch: int) -> dict[str, torch.Tensor]:
+            x, y = batch
+            return {"loss": self.ranking_loss((x @ model.W) @ seen_emb.T, y)}
+
+        return Stage(
+            name=type(self).__name__.lower(),
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            tensors=(ctx.features, target),
+            parameters=[model.W],
+            optimizer=lambda p: torch.optim.Adam(p, lr=self.lr),
+            loss=loss,
+            primary=True,
+        )

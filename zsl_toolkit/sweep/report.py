@@ -1,0 +1,306 @@
+"""Aggregate a sweep's completed trials: mean, sample standard deviation and n per cell.
+
+A cell is one method label x dataset x parameter combination; its trials differ only by seed.
+The spread is the sample standard deviation (ddof=1) over the seeds that completed, and n is
+always shown beside it: with three seeds it is a rough figure, and with one there is none
+(no spread is invented). Failed or missing trials are not averaged in; they are counted and
+listed, so a cell with fewer seeds than planned is visible as such.
+
+Markdown shows accuracies in percent; CSV and JSON keep the units of ``metrics.json``
+(fractions, seconds) for further processing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zsl_toolkit.io import atomic_write
+from zsl_toolkit.sweep.plan import Trial
+from zsl_toolkit.sweep.runner import ERROR_FILE, is_complete, load_plan, read_json, trial_dir
+
+#: Report column -> (path into metrics.json, shown in percent).
+METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "U": (("gzsl", "U"), True),
+    "S": (("gzsl", "S"), True),
+    "H": (("gzsl", "H"), True),
+    "T1": (("zsl", "T1"), True),
+    "AUSUC": (("calibrated", "AUSUC"), True),
+    "train_s": (("train_seconds",), False),
+}
+PUBLISHED = ("U", "S", "H")
+
+
+@dataclass
+class Stat:
+    """Mean, sample standard deviation (None below two values) and count."""
+
+    mean: float | None
+    std: float | None
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "std": self.std, "n": self.n}
+
+
+def summarize(values: list[float]) -> Stat:
+    """Mean and sample standard deviation (ddof=1) of ``values`` (None entries are missing)."""
+    values = [float(v) for v in values if v is not None]
+    n = len(values)
+    if n == 0:
+        return Stat(None, None, 0)
+    if all(v == values[0] for v in values):  # exact: no rounding noise in mean or spread
+        return Stat(values[0], 0.0 if n > 1 else None, n)
+    mean = math.fsum(values) / n
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
+    return Stat(mean, std, n)
+
+
+@dataclass
+class Cell:
+    """Trials of one label x dataset x parameter combination, over seeds."""
+
+    label: str
+    method: str
+    dataset: str
+    params: dict[str, Any]
+    swept: tuple[str, ...]
+    trials: list[str] = field(default_factory=list)
+    complete: list[str] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=dict)
+    published: dict[str, float] | None = None
+
+    @property
+    def stats(self) -> dict[str, Stat]:
+        return {m: summarize(self.values.get(m, [])) for m in METRICS}
+
+    def shown_params(self) -> str:
+        shown = [f"{k}={_value(self.params[k])}" for k in self.swept if k in self.params]
+        return ", ".join(shown) if shown else "-"
+
+
+def _value(v: Any) -> str:
+    return json.dumps(v) if isinstance(v, (list, dict, bool)) or v is None else str(v)
+
+
+def _lookup(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    node: Any = metrics
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+
+def _published(method: str, dataset_spec: str) -> dict[str, float] | None:
+    """The method's published U/S/H for this dataset (by registered name or folder name)."""
+    from zsl_toolkit.errors import ZSLError
+    from zsl_toolkit.registry import method_registry
+
+    try:
+        table = getattr(method_registry().load(method), "published", {}) or {}
+    except ZSLError:
+        return None
+    key = Path(dataset_spec).name.lower().removesuffix(".h5")
+    values = table.get(key)
+    return {k: float(values[k]) for k in PUBLISHED if k in values} if values else None
+
+
+def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Cell]]:
+    """Read the plan and every completed trial's metrics, grouped into cells in plan order."""
+    sweep_dir = Path(sweep_dir)
+    plan, trials = load_plan(sweep_dir)
+    cells: dict[tuple[str, str, str], Cell] = {}
+    for t in trials:
+        key = (t.label, t.dataset, json.dumps(t.params, sort_keys=True))
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = Cell(
+                t.label,
+                t.config["method"],
+                t.dataset,
+                t.params,
+                t.swept,
+                published=_published(t.config["method"], t.config["dataset"]),
+            )
+        cell.trials.append(t.id)
+        d = trial_dir(sweep_dir, t.id)
+        metrics = read_json(d / "metrics.json") if is_complete(d, t) else None
+        if not isinstance(metrics, dict):
+            if (d / ERROR_FILE).is_file():
+                cell.failed.append(t.id)
+            continue
+        cell.complete.append(t.id)
+        cell.seeds.append(t.seed)
+        for name, (path, _) in METRICS.items():
+            v = _lookup(metrics, path)
+            if v is not None:
+                cell.values.setdefault(name, []).append(v)
+    return plan, trials, list(cells.values())
+
+
+# ---------------------------------------------------------------------------- formats
+def _fmt(stat: Stat, percent: bool) -> str:
+    if stat.mean is None:
+        return "-"
+    scale = 100.0 if percent else 1.0
+    text = f"{scale * stat.mean:.2f}"
+    return text + (f" ± {scale * stat.std:.2f}" if stat.std is not None else "")
+
+
+def to_markdown(
+    sweep_dir: Path,
+    plan: dict[str, Any],
+    trials: list[Trial],
+    cells: list[Cell],
+    published: bool = False,
+) -> str:
+    n_complete = sum(len(c.complete) for c in cells)
+    n_failed = sum(len(c.failed) for c in cells)
+    lines = [
+        f"# Sweep `{plan.get('name', '')}`",
+        "",
+        f"{len(trials)} trials planned: {n_complete} complete, {n_failed} failed, "
+        f"{len(trials) - n_complete - n_failed} not run.",
+        "Each cell: mean ± sample standard deviation (ddof=1) over seeds; n = seeds completed "
+        "of planned. U, S, H: GZSL (argmax over all classes); T1: ZSL top-1 over unseen "
+        "classes; AUSUC: area under the calibrated-stacking seen-unseen curve. Accuracies in %, "
+        "train time in seconds.",
+        "",
+    ]
+    show_pub = published and any(c.published for c in cells)
+    head = ["method", "dataset", "params", "n", *METRICS]
+    if show_pub:
+        head += [f"published {m}" for m in PUBLISHED]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for c in cells:
+        stats = c.stats
+        row = [c.label, c.dataset, c.shown_params(), f"{len(c.complete)}/{len(c.trials)}"]
+        row += [_fmt(stats[m], METRICS[m][1]) for m in METRICS]
+        if show_pub:
+            row += [
+                f"{c.published[m]:.1f}" if c.published and m in c.published else "-"
+                for m in PUBLISHED
+            ]
+        lines.append("| " + " | ".join(row) + " |")
+    if published and not show_pub:
+        lines += ["", "No published values are recorded for these method/dataset pairs."]
+    elif show_pub:
+        lines += ["", "Published: the numbers the method's paper reports (percent), for reference."]
+    fixed = _fixed_params(cells)
+    if fixed:
+        lines += ["", "Fixed parameters: " + "; ".join(fixed) + "."]
+    failed = [t for t in trials if any(t.id in c.failed for c in cells)]
+    if failed:
+        lines += ["", "Failed trials:", ""]
+        for t in failed:
+            error = _first_line(trial_dir(sweep_dir, t.id) / ERROR_FILE)
+            shown = ", ".join(f"{k}={_value(v)}" for k, v in t.params.items())
+            what = f"{t.label} ({shown})" if shown else t.label
+            lines.append(f"- `{t.id}` {what} on {t.dataset}, seed {t.seed}: {error}")
+    return "\n".join(lines) + "\n"
+
+
+def _fixed_params(cells: list[Cell]) -> list[str]:
+    out: dict[str, str] = {}
+    for c in cells:
+        fixed = [f"{k}={_value(v)}" for k, v in c.params.items() if k not in c.swept]
+        if fixed:
+            out.setdefault(c.label, f"{c.label}: " + ", ".join(fixed))
+    return list(out.values())
+
+
+def _first_line(path: Path) -> str:
+    try:
+        return path.read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return "(no error recorded)"
+
+
+def to_csv(cells: list[Cell], published: bool = False) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    head = ["method", "method_plugin", "dataset", "params", "n", "planned", "failed"]
+    for m in METRICS:
+        head += [f"{m}_mean", f"{m}_std"]
+    if published:
+        head += [f"published_{m}" for m in PUBLISHED]
+    writer.writerow(head)
+    for c in cells:
+        row: list[Any] = [
+            c.label,
+            c.method,
+            c.dataset,
+            json.dumps(c.params, sort_keys=True),
+            len(c.complete),
+            len(c.trials),
+            len(c.failed),
+        ]
+        for stat in c.stats.values():
+            row += ["" if stat.mean is None else repr(stat.mean)]
+            row += ["" if stat.std is None else repr(stat.std)]
+        if published:
+            row += [
+                repr(c.published[m] / 100.0) if c.published and m in c.published else ""
+                for m in PUBLISHED
+            ]
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def to_json(plan: dict[str, Any], trials: list[Trial], cells: list[Cell]) -> dict[str, Any]:
+    return {
+        "name": plan.get("name"),
+        "planned": len(trials),
+        "complete": sum(len(c.complete) for c in cells),
+        "failed": sum(len(c.failed) for c in cells),
+        "units": "fractions (accuracies, AUSUC), seconds (train_s); std is ddof=1",
+        "cells": [
+            {
+                "method": c.label,
+                "method_plugin": c.method,
+                "dataset": c.dataset,
+                "params": c.params,
+                "swept": list(c.swept),
+                "n": len(c.complete),
+                "planned": len(c.trials),
+                "seeds": c.seeds,
+                "trials": c.trials,
+                "failed_trials": c.failed,
+                "metrics": {m: s.to_dict() for m, s in c.stats.items()},
+                "published": (
+                    {k: v / 100.0 for k, v in c.published.items()} if c.published else None
+                ),
+            }
+            for c in cells
+        ],
+    }
+
+
+@dataclass
+class Report:
+    markdown: str
+    paths: list[Path]
+
+
+def write_report(sweep_dir: str | Path, published: bool = False) -> Report:
+    """Write ``report.md``, ``report.csv`` and ``report.json`` into the sweep directory."""
+    sweep_dir = Path(sweep_dir)
+    plan, trials, cells = collect(sweep_dir)
+    md = to_markdown(sweep_dir, plan, trials, cells, published)
+    outputs = {
+        sweep_dir / "report.md": md,
+        sweep_dir / "report.csv": to_csv(cells, published),
+        sweep_dir / "report.json": json.dumps(to_json(plan, trials, cells), indent=2) + "\n",
+    }
+    for path, text in outputs.items():
+        data = text.encode()
+        atomic_write(path, lambda fh, data=data: fh.write(data))
+    return Report(md, list(outputs))
