@@ -240,17 +240,7 @@ def _read_record(run_dir: Path) -> dict[str, Any]:
 def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
     """Rebuild a completed run's method from its directory, without training data."""
     run_dir = Path(run_dir)
-    run_file = run_dir / RUN_FILE
-    if not run_dir.is_dir() or not run_file.is_file():
-        raise RunDirError(
-            f"{run_dir} is not a run directory (no {RUN_FILE}); pass the folder `zsl train` wrote"
-        )
-    import json
-
-    try:
-        record = json.loads(run_file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RunDirError(f"{run_file}: unreadable run record ({exc})") from None
+    record = _read_record(run_dir)
     if record.get("status") != "complete" or not (run_dir / MODEL_FILE).is_file():
         raise RunDirError(
             f"{run_dir}: training did not complete (status {record.get('status')!r}); nothing to load"

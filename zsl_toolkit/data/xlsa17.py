@@ -28,6 +28,7 @@ without images could only act as a distractor. SNU36's file has 26 such columns.
 from __future__ import annotations
 
 import difflib
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def _shape_str(shape: tuple[int, ...]) -> str:
 
 
 # ---------------------------------------------------------------------------- readers
-class _MatFile:
+class _MatFile(ABC):
     """Header facts of one .mat file, and its arrays in MATLAB orientation on demand."""
 
     path: Path
@@ -83,15 +84,15 @@ class _MatFile:
         where = f"{self.path}: '{key}'" if key else str(self.path)
         return DataError(f"{where} {what}")
 
+    @abstractmethod
     def read(
         self, keys: list[str], names_key: str | None, rows: str | None = None
     ) -> tuple[dict, list[str] | None]:
         """Arrays of ``keys`` (MATLAB orientation) and the decoded ``names_key`` cell; ``rows``
         names a d x N matrix the caller wants as float32 [N, d] (returned transposed)."""
-        raise NotImplementedError
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - readers without an open handle keep this no-op
+        """Release the file handle, if the reader holds one."""
 
     def __enter__(self) -> _MatFile:
         return self
