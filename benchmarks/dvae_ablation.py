@@ -2,11 +2,12 @@
 classifier on z_p / z_p + z_t / z_t) and Fig. 3 (H against alpha), with CADA-VAE in the same
 run, mean and standard deviation over seeds.
 
-Each (dataset, row, seed) is one full training run through the toolkit's public API
-(``Trainer`` + the ``gzsl`` evaluator), run in a pool of worker processes. Raw results go to
-``<out>/<label>.jsonl`` (one line per run; an interrupted sweep resumes where it stopped) and
-the report to ``<out>/<label>.md`` with ``<out>/<label>_alpha.png``. On CUB, AWA1, AWA2 and SUN
-the paper's numbers are printed beside the measured ones.
+Each (dataset, row, seed) is one full training run, executed as a trial of the toolkit's
+sweep runner (``zsl_toolkit.sweep.run_sweep``, local executor) in ``<sweep-dir>/<label>/``: an
+interrupted run resumes, and every run is an ordinary run directory (``zsl evaluate``, ``zsl
+export``). Records go to ``<out>/<label>.jsonl`` (one line per run; runs recorded there are
+not repeated) and the report to ``<out>/<label>.md`` with ``<out>/<label>_alpha.png``. On
+CUB, AWA1, AWA2 and SUN the paper's numbers are printed beside the measured ones.
 
 Examples::
 
@@ -20,16 +21,13 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import datetime as dt
 import json
-import multiprocessing as mp
 import os
 import platform
 import shlex
 import statistics
 import sys
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,47 +78,89 @@ class Job:
         self.key = json.dumps([self.method, self.params, self.seed, self.epochs], sort_keys=True)
 
 
-# ---------------------------------------------------------------------- workers
-_DATA: dict[str, Any] = {}
+# ---------------------------------------------------------------------- running
+RESOLVED_SHOWN = ("alpha", "seen_samples", "unseen_samples", "seen_noise", "classifier_epochs")
 
 
-def _init_worker(threads: int) -> None:
-    import torch
+def run_with_sweep(
+    label: str, jobs: list[Job], args: argparse.Namespace, command: str
+) -> list[dict[str, Any]]:
+    """Run ``jobs`` (one dataset) as a toolkit sweep and return one record per job.
 
-    torch.set_num_threads(threads)
+    Every run is an ordinary trial of ``zsl sweep`` in ``<sweep-dir>/<label>/``: resumable
+    (completed trials are skipped when the script is run again), re-evaluable and exportable
+    like any run directory. Jobs are grouped by their seed set, one sweep per group.
+    """
+    from zsl_toolkit.sweep import run_sweep
+    from zsl_toolkit.sweep.config import DatasetEntry, MethodEntry, SweepConfig
+
+    records: list[dict[str, Any]] = []
+    for index, points in enumerate(_split_by_seed_set(jobs)):
+        seeds = tuple(sorted({j.seed for js in points.values() for j in js}))
+        entries = []
+        owner: dict[tuple[str, int], Job] = {}
+        for n, point_jobs in enumerate(points.values()):
+            first = point_jobs[0]
+            owner.update({(f"{first.method}-{n}", j.seed): j for j in point_jobs})
+            entries.append(
+                MethodEntry(
+                    label=f"{first.method}-{n}",
+                    method=first.method,
+                    grids=({k: [v] for k, v in first.params.items()},),
+                    epochs=first.epochs,
+                    table=f"{first.method} {first.params}",
+                )
+            )
+        first = jobs[0]
+        config = SweepConfig(
+            name=f"dvae-ablation-{label}",
+            seeds=seeds,
+            datasets=(DatasetEntry(first.dataset, first.root),),
+            methods=tuple(entries),
+            evaluators=("gzsl",),
+            device=first.device,
+        )
+        out = Path(args.sweep_dir) / (label if index == 0 else f"{label}-{index}")
+        outcome = run_sweep(config, out, jobs=args.workers, threads=args.threads)
+        if outcome.failed:
+            raise SystemExit(f"{len(outcome.failed)} runs failed; see {out}/state.json")
+        records += [
+            _record(out, trial, owner[(trial.label, trial.seed)], command)
+            for trial in outcome.trials
+        ]
+    return records
 
 
-def run_job(job: Job, command: str) -> dict[str, Any]:
-    """Train one configuration on one seed and return U, S, H (fractions) and the time."""
-    import torch
+def _split_by_seed_set(jobs: list[Job]) -> list[dict[str, list[Job]]]:
+    """Jobs grouped by (method, params, epochs), those groups grouped by their seed sets: a
+    sweep runs every point on every seed, so points with different seed sets go apart."""
+    points: dict[str, list[Job]] = {}
+    for job in jobs:
+        points.setdefault(
+            json.dumps([job.method, job.params, job.epochs], sort_keys=True), []
+        ).append(job)
+    sets: dict[tuple[int, ...], dict[str, list[Job]]] = {}
+    for key, point_jobs in points.items():
+        sets.setdefault(tuple(sorted(j.seed for j in point_jobs)), {})[key] = point_jobs
+    return list(sets.values())
 
-    from zsl_toolkit.data.resolve import load_dataset
-    from zsl_toolkit.pipeline import evaluate
-    from zsl_toolkit.registry import method_registry
-    from zsl_toolkit.training import TrainConfig, Trainer
 
-    if job.dataset not in _DATA:
-        _DATA[job.dataset] = load_dataset(job.dataset, job.root)
-    data = _DATA[job.dataset]
-    method = method_registry().load(job.method).create(dict(job.params))
-    start = time.perf_counter()
-    config = TrainConfig(seed=job.seed, device=job.device, epochs=job.epochs, quiet=True)
-    Trainer(config).fit(method, data)
-    seconds = time.perf_counter() - start
-    gzsl = evaluate(method, data, ("gzsl",))["gzsl"]
+def _record(sweep_dir: Path, trial: Any, job: Job, command: str) -> dict[str, Any]:
+    """The report's record of ``job``, read from its completed trial's run directory."""
+    run_dir = sweep_dir / "trials" / trial.id
+    run = json.loads((run_dir / "run.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    gzsl = metrics["gzsl"]
     return {
         **asdict(job),
         "U": gzsl["U"],
         "S": gzsl["S"],
         "H": gzsl["H"],
-        "seconds": round(seconds, 2),
+        "seconds": round(metrics["train_seconds"], 2),
         "command": command,
-        "host": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
-        "resolved": {
-            k: v
-            for k, v in method.effective_params().items()
-            if k in ("alpha", "seen_samples", "unseen_samples", "seen_noise", "classifier_epochs")
-        },
+        "host": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {run['versions']['torch']}",
+        "trial": os.path.relpath(run_dir),
+        "resolved": {k: v for k, v in run["resolved_params"].items() if k in RESOLVED_SHOWN},
     }
 
 
@@ -379,8 +419,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--params", default="", help="key=value,... applied to every DVAE row")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    parser.add_argument("--workers", type=int, default=2, help="concurrent trials")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads per trial (default: cores/workers)"
+    )
+    parser.add_argument(
+        "--sweep-dir",
+        default="sweeps/dvae-ablation",
+        help="where the runs' sweep directories go (one per dataset; re-running resumes)",
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "dvae"))
     parser.add_argument(
         "--report-only", action="store_true", help="only rewrite reports from <out>/*.jsonl"
@@ -412,26 +459,17 @@ def main(argv: list[str] | None = None) -> None:
             if job.key not in seen_keys:
                 seen_keys.add(job.key)
                 todo.append(job)
-    order = {"table3": 0, "table4": 1, "alpha": 2, "variants": 3}
-    todo.sort(key=lambda job: min(order[t] for p in plans.values() for t, _, j in p if j is job))
     print(f"{len(todo)} runs to do ({sum(len(p) for p in plans.values())} planned)", flush=True)
     if todo and not args.report_only:
         command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
-        ctx = mp.get_context("spawn")
-        with cf.ProcessPoolExecutor(
-            args.workers, mp_context=ctx, initializer=_init_worker, initargs=(args.threads,)
-        ) as pool:
-            futures = {pool.submit(run_job, job, command): job for job in todo}
-            for fut in cf.as_completed(futures):
-                r = fut.result()
-                done[r["label"]][futures[fut].key] = r
-                with open(out / f"{r['label']}.jsonl", "a") as fh:
+        for label in plans:
+            jobs = [job for job in todo if job.label == label]
+            if not jobs:
+                continue
+            for r in run_with_sweep(label, jobs, args, command):
+                done[label][r["key"]] = r
+                with open(out / f"{label}.jsonl", "a") as fh:
                     fh.write(json.dumps(r) + "\n")
-                print(
-                    f"{r['label']:>10} {r['method']:>8} {json.dumps(r['params']):<50} "
-                    f"seed {r['seed']} H={100 * r['H']:.1f} ({r['seconds']:.0f} s)",
-                    flush=True,
-                )
     for label, planned in plans.items():
         text = report(args, label, planned, done[label])
         (out / f"{label}.md").write_text(text)

@@ -13,11 +13,12 @@ from tiny_params import tiny
 from zsl_toolkit.cli import cli
 from zsl_toolkit.data.synthetic import Toy
 from zsl_toolkit.methods.base import ModelSpec
-from zsl_toolkit.methods.cada_vae import CADAVAE, REFERENCE_CLASSIFIER_STEPS
+from zsl_toolkit.methods.cada_vae import CADAVAE
 from zsl_toolkit.methods.vae import (
     BETA_WARMUP,
     CROSS_RECONSTRUCTION_WARMUP,
     DISTANCE_WARMUP,
+    REFERENCE_CLASSIFIER_STEPS,
     Encoder,
     Warmup,
     gzsl_latent_set,

@@ -21,7 +21,6 @@ AWA1 57.3/72.8/64.1, AWA2 55.8/75.0/63.9. The authors say runs vary by 1-2 point
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -31,26 +30,18 @@ from torch.nn import functional as F
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage
 from zsl_toolkit.methods.vae import (
-    CLASSIFIER_EPOCHS_GZSL,
     DRAWS,
     Decoder,
     Encoder,
     LatentClassifier,
     Warmup,
     classifier_stage,
+    default_classifier_epochs,
     gzsl_latent_set,
     kl_gaussian,
     reparameterize,
     wasserstein_diag,
 )
-
-#: Classifier updates of the authors' CUB setting (23 epochs of floor(50000 / 32) batches).
-#: Datasets they did not tune (generated sets, digits, SNU36, any other folder) get as many
-#: epochs as give about this many updates: the latents are small next to the sampling noise
-#: (exp(logvar) ~ 1), so the classifier needs many updates to average the noise out, and a
-#: fixed epoch count would starve small datasets (synthetic: 25 epochs = 7.8k updates gave
-#: H 0.38, 100 epochs = 31k updates H 0.91, seed 0).
-REFERENCE_CLASSIFIER_STEPS = 23 * (50_000 // 32)
 
 
 class CADAVAEModel(nn.Module):
@@ -108,7 +99,8 @@ class CADAVAE(Method):
     0 -> 8.13 over 6..22; 200 latents per seen and 400 per unseen class for a classifier
     trained with Adam lr 1e-3, beta1 0.5, batch 32, for ``classifier_epochs`` epochs (None:
     the authors' per-dataset GZSL choice for CUB/SUN/AWA1/AWA2, else as many epochs as give
-    the number of updates of their CUB setting, see ``REFERENCE_CLASSIFIER_STEPS``).
+    the number of updates of their CUB setting,
+    ``zsl_toolkit.methods.vae.REFERENCE_CLASSIFIER_STEPS``).
 
     ``faithful_sampling=True`` (default) samples as the authors' code does, with
     ``sigma = exp(logvar)`` and one noise value per sample shared by all latent dimensions;
@@ -193,18 +185,14 @@ class CADAVAE(Method):
     def resolved_classifier_epochs(self, spec: ModelSpec) -> int:
         """``classifier_epochs``; else the authors' GZSL value for ``spec.dataset`` (matched by
         name or folder name, case-insensitive); else the epochs giving about
-        :data:`REFERENCE_CLASSIFIER_STEPS` updates on this dataset's latent set."""
+        :data:`zsl_toolkit.methods.vae.REFERENCE_CLASSIFIER_STEPS` updates on this dataset's latent set."""
         if self.classifier_epochs is not None:
             return int(self.classifier_epochs)
-        key = Path(spec.dataset).name.lower() if spec.dataset else ""
-        if key in CLASSIFIER_EPOCHS_GZSL:
-            return CLASSIFIER_EPOCHS_GZSL[key]
         rows = (
             len(spec.seen_classes) * self.seen_samples
             + len(spec.unseen_classes) * self.unseen_samples
         )
-        steps_per_epoch = max(1, rows // max(1, self.classifier_batch_size))
-        return max(1, round(REFERENCE_CLASSIFIER_STEPS / steps_per_epoch))
+        return default_classifier_epochs(spec.dataset, rows, self.classifier_batch_size)
 
     def effective_params(self) -> dict[str, Any]:
         params = self.get_params()

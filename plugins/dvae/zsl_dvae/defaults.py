@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zsl_toolkit.methods.cada_vae import REFERENCE_CLASSIFIER_STEPS
-from zsl_toolkit.methods.vae import CLASSIFIER_EPOCHS_GZSL
-
 #: Weight of the dispersing branch's KL term relative to the distilling branch's (Fig. 3).
 ALPHA: dict[str, float] = {"cub": 10.0, "awa1": 14.0, "awa2": 18.0, "sun": 8.0}
 #: CUB's value, the middle of the paper's 8..18: used for any other dataset.
@@ -44,15 +41,3 @@ def scaled(hidden: int, scale: float) -> int:
     """A hidden size times ``scale``, rounded, at least 1 (``hidden_scale`` shrinks the
     networks for tests and quick experiments)."""
     return max(1, int(round(hidden * scale)))
-
-
-def default_classifier_epochs(dataset: str, latent_rows: int, batch_size: int) -> int:
-    """The CADA-VAE authors' epochs for CUB/SUN/AWA1/AWA2 (the paper gives none for DVAE);
-    else, as the toolkit's CADA-VAE, as many epochs as give about
-    ``REFERENCE_CLASSIFIER_STEPS`` updates (their CUB setting) on ``latent_rows`` latents:
-    a fixed count would starve small datasets of updates."""
-    key = dataset_key(dataset)
-    if key in CLASSIFIER_EPOCHS_GZSL:
-        return CLASSIFIER_EPOCHS_GZSL[key]
-    steps_per_epoch = max(1, latent_rows // max(1, batch_size))
-    return max(1, round(REFERENCE_CLASSIFIER_STEPS / steps_per_epoch))

@@ -23,12 +23,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from zsl_dvae.defaults import (
-    default_alpha,
-    default_classifier_epochs,
-    default_samples,
-    scaled,
-)
+from zsl_dvae.defaults import default_alpha, default_samples, scaled
 from zsl_dvae.latents import gzsl_branch_set
 from zsl_dvae.losses import branch_distance, branch_kl, shuffling_classification
 from zsl_dvae.model import (
@@ -43,6 +38,7 @@ from zsl_toolkit.methods.vae import (
     DRAWS,
     Warmup,
     classifier_stage,
+    default_classifier_epochs,
     gzsl_latent_set,
     kl_gaussian,
     reparameterize,
