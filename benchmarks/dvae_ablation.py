@@ -33,20 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from zsl_dvae.defaults import default_alpha
+from zsl_dvae.published import ALPHA_PEAK as PAPER_ALPHA_PEAK
+from zsl_dvae.published import TABLE3 as PAPER_TABLE3
+from zsl_dvae.published import TABLE4 as PAPER_TABLE4
 
-PAPER_TABLE3 = {  # U, S, H
-    "cub": {"base": (51.6, 53.5, 52.4), "+dis": (50.0, 58.0, 53.7), "+dis+re": (51.1, 58.2, 54.4)},
-    "awa1": {"base": (57.3, 72.8, 64.1), "+dis": (57.6, 73.0, 65.0), "+dis+re": (60.7, 72.9, 66.2)},
-    "awa2": {"base": (55.8, 75.0, 63.9), "+dis": (56.1, 78.9, 65.6), "+dis+re": (56.9, 80.2, 66.6)},
-    "sun": {"base": (47.2, 35.7, 40.6), "+dis": (46.4, 36.9, 41.1), "+dis+re": (36.6, 47.6, 41.4)},
-}
-PAPER_TABLE4 = {
-    "cub": {"z_p": (43.4, 53.1, 47.7), "z_p + z_t": (49.6, 56.8, 52.9), "z_t": (51.1, 58.2, 54.4)},
-    "awa1": {"z_p": (44.9, 68.2, 54.1), "z_p + z_t": (62.4, 65.8, 64.1), "z_t": (60.7, 72.9, 66.2)},
-    "awa2": {"z_p": (42.3, 68.8, 52.4), "z_p + z_t": (54.8, 78.8, 64.8), "z_t": (56.9, 80.2, 66.6)},
-    "sun": {"z_p": (35.7, 30.5, 32.9), "z_p + z_t": (42.5, 36.0, 39.0), "z_t": (36.6, 47.6, 41.4)},
-}
-PAPER_ALPHA_PEAK = {"cub": 10, "awa1": 14, "awa2": 18, "sun": 8}
 DEFAULT_ALPHAS = (1.0, 3.0, 6.0, 10.0, 20.0)
 
 TABLE3_ROWS = {  # row -> (method, params)

@@ -160,6 +160,14 @@ class Method(ABC):
     #: percent, as printed in the paper. Empty when the paper reports none.
     published: ClassVar[dict[str, dict[str, float]]] = {}
 
+    @classmethod
+    def published_for(cls, params: dict[str, Any]) -> dict[str, dict[str, float]]:
+        """The published results that apply to a configuration (``params``: the values set
+        away from the defaults). A method whose paper also reports ablations overrides this
+        to return the row ``params`` select (e.g. a switched-off loss term), or ``{}`` when the
+        paper reports nothing for them; by default :attr:`published`."""
+        return cls.published
+
     # ------------------------------------------------------------------ parameters
     @classmethod
     def param_defaults(cls) -> dict[str, Any]:

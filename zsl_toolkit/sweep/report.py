@@ -99,17 +99,20 @@ def _lookup(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
     return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
 
 
-def _published(method: str, dataset_spec: str) -> dict[str, float] | None:
-    """The method's published U/S/H for this dataset (by registered name or folder name)."""
+def _published(method: str, dataset_spec: str, params: dict[str, Any]) -> dict[str, float] | None:
+    """The method's published U/S/H for this dataset (by registered name or folder name) and
+    configuration (an ablation row where the method's paper reports one)."""
     from zsl_toolkit.errors import ZSLError
     from zsl_toolkit.registry import method_registry
 
     try:
-        table = getattr(method_registry().load(method), "published", {}) or {}
+        cls = method_registry().load(method)
     except ZSLError:
         return None
+    finder = getattr(cls, "published_for", None)
+    table = finder(dict(params)) if finder else getattr(cls, "published", {})
     key = Path(dataset_spec).name.lower().removesuffix(".h5")
-    values = table.get(key)
+    values = (table or {}).get(key)
     return {k: float(values[k]) for k in PUBLISHED if k in values} if values else None
 
 
@@ -128,7 +131,7 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
                 t.dataset,
                 t.params,
                 t.swept,
-                published=_published(t.config["method"], t.config["dataset"]),
+                published=_published(t.config["method"], t.config["dataset"], t.params),
             )
         cell.trials.append(t.id)
         d = trial_dir(sweep_dir, t.id)

@@ -32,6 +32,7 @@ from zsl_dvae.model import (
     DisentangledVAEModel,
     sample_branches,
 )
+from zsl_dvae.published import published_row
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.methods import FitContext, Method, ModelSpec, Stage
 from zsl_toolkit.methods.vae import (
@@ -117,6 +118,14 @@ class DisentangledVAE(Method):
         "Li, X., Xu, Z., Wei, K. and Deng, C. Generalized zero-shot learning via disentangled "
         "representation. AAAI 2021."
     )
+    #: The paper's Table 2 row of the full method; ablation rows via :meth:`published_for`.
+    published = published_row({})
+
+    @classmethod
+    def published_for(cls, params: dict[str, Any]) -> dict[str, dict[str, float]]:
+        """The paper's Table 3/4 row that ``disentangle``, ``recombine`` and
+        ``classifier_latent`` in ``params`` select (see :func:`zsl_dvae.published.published_row`)."""
+        return published_row(params)
 
     def __init__(
         self,
