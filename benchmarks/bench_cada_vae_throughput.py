@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
+from _common import cpu_name, write_report
 
 from zsl_toolkit.data.synthetic import SyntheticCUB
 from zsl_toolkit.methods.base import ModelSpec
@@ -148,16 +148,6 @@ def profile_epoch(runner: StepRunner, rows: int = 18) -> tuple[str, float]:
     return table, seconds
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
@@ -225,10 +215,7 @@ def main() -> None:
             table.rstrip(),
             "```",
         ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_report(lines, args.out)
 
 
 if __name__ == "__main__":

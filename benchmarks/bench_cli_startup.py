@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import write_report
+
 RUNS = 5
 TARGET_S = 1.0
 
@@ -47,11 +49,7 @@ def main() -> None:
     for name, t in rows:
         ok = "yes" if t < TARGET_S else "no"
         lines.append(f"| `{name}` | {t:.3f} | {ok if name.startswith('zsl') else '-'} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(__file__).parent / "results" / "cli_startup.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
+    write_report(lines, Path(__file__).parent / "results" / "cli_startup.md")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import torch
+from _common import write_report
 
 from zsl_toolkit.data.resolve import load_dataset
 from zsl_toolkit.methods import Method
@@ -165,10 +166,7 @@ def main() -> None:
             f"Measured full 150-epoch DVAE run (`Trainer.fit`, seed 0): **{full:.1f} min**, "
             f"H = {100 * full_h:.1f}.",
         ]
-    text = "\n".join(lines) + "\n"
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
-    print(text)
+    write_report(lines, args.out)
 
 
 if __name__ == "__main__":

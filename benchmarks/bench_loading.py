@@ -27,6 +27,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import scipy.io
+from _common import write_report
 
 from zsl_toolkit.data.hdf5 import load_h5, save_h5
 from zsl_toolkit.data.xlsa17 import load_xlsa17
@@ -199,10 +200,7 @@ def main() -> None:
         t = f"<= {target}x" if target is not None else ""
         ok = ("yes" if ratio <= target else "NO") if target is not None else ""
         lines.append(f"| {what} | {seconds:.3f} | {r} | {t} | {ok} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_report(lines, args.out)
 
 
 if __name__ == "__main__":

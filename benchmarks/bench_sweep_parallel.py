@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import cpu_name, load_average, write_report
 
 from zsl_toolkit.sweep import config_from_options, run_sweep
 from zsl_toolkit.sweep.config import parse_seeds
@@ -40,16 +41,6 @@ from zsl_toolkit.sweep.executors import available_cores, default_threads
 
 TARGET = 0.65
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep_parallel.md"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 GRIDS: dict[str, dict[str, Any]] = {
@@ -176,13 +167,13 @@ def main() -> None:
         }
     else:
         grids = {name: GRIDS[name] for name in (args.grid or list(GRIDS))}
-    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    load_before = load_average()
     sections: list[str] = []
     ratios = {}
     for name, grid in grids.items():
         lines, ratios[name] = measure(name, grid, args.jobs)
         sections += lines
-    load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
+    load_after = load_average()
     summary = ", ".join(f"`{name}` {r:.2f}x" for name, r in ratios.items())
     lines = [
         "# Sweep executor: parallel speed-up",
@@ -193,7 +184,7 @@ def main() -> None:
         + (f" --jobs {args.jobs}" if args.jobs != 2 else "")
         + "`.",
         "",
-        f"Machine: {available_cores()} cores ({cpu_model()}), Python "
+        f"Machine: {available_cores()} cores ({cpu_name()}), Python "
         f"{platform.python_version()}; load average before/after: {_load(load_before)} / "
         f"{_load(load_after)}. Cores obtained well below the machine's core count mean other "
         "processes held the CPU during the run; no executor can then run faster in parallel.",
@@ -202,18 +193,15 @@ def main() -> None:
         "",
         *sections,
     ]
-    text = "\n".join(lines)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text)
-    print(text)
+    write_report(lines, RESULTS)
 
 
 def _row(name: str, n: int, threads: int, wall: float, train: float, cpu: float) -> str:
     return f"| {name} | {n} | {threads} | {wall:.1f} | {train:.2f} | {cpu:.1f} | {cpu / wall:.2f} |"
 
 
-def _load(values: tuple[float, float, float] | None) -> str:
-    return "n/a" if values is None else f"{values[0]:.1f}"
+def _load(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 if __name__ == "__main__":
