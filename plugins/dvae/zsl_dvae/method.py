@@ -444,36 +444,27 @@ class DisentangledVAE(Method):
         m = self.model_
         r = self.resolved(ctx.spec)
         embeddings = ctx.class_embeddings.float()
+        common = (
+            m.visual_encoder,
+            m.attribute_encoder,
+            ctx.features,
+            ctx.labels,
+            embeddings,
+            ctx.seen,
+            ctx.unseen,
+            r["seen_samples"],
+            r["unseen_samples"],
+        )
+        sampling = {"faithful": self.faithful_sampling, "draw": self.seen_draw}
         if not self.disentangle:  # CADA-VAE's set, draw for draw
-            latents, labels = gzsl_latent_set(
-                m.visual_encoder,
-                m.attribute_encoder,
-                ctx.features,
-                ctx.labels,
-                embeddings,
-                ctx.seen,
-                ctx.unseen,
-                r["seen_samples"],
-                r["unseen_samples"],
-                faithful=self.faithful_sampling,
-                draw=self.seen_draw,
-            )
+            latents, labels = gzsl_latent_set(*common, **sampling)
         else:
             latents, labels = gzsl_branch_set(
-                m.visual_encoder,
-                m.attribute_encoder,
-                ctx.features,
-                ctx.labels,
-                embeddings,
-                ctx.seen,
-                ctx.unseen,
-                r["seen_samples"],
-                r["unseen_samples"],
+                *common,
                 latent=self.latent_size,
                 which=self.classifier_latent,
                 seen_noise=r["seen_noise"],
-                faithful=self.faithful_sampling,
-                draw=self.seen_draw,
+                **sampling,
             )
         return classifier_stage(
             m.classifier,
