@@ -219,8 +219,9 @@ def stats(results: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
     return out
 
 
-def fmt(ms: tuple[float, float]) -> str:
-    return f"{ms[0]:.1f} ± {ms[1]:.1f}"
+def fmt(ms: tuple[float, float], n: int = 2) -> str:
+    """Mean ± standard deviation; the mean alone for a single run (no spread to show)."""
+    return f"{ms[0]:.1f} ± {ms[1]:.1f}" if n > 1 else f"{ms[0]:.1f}"
 
 
 def table_lines(
@@ -236,7 +237,8 @@ def table_lines(
         if not results:
             continue
         s = stats(results)
-        line = f"| {row} | {fmt(s['U'])} | {fmt(s['S'])} | {fmt(s['H'])} | {len(results)} |"
+        n = len(results)
+        line = f"| {row} | {fmt(s['U'], n)} | {fmt(s['S'], n)} | {fmt(s['H'], n)} | {n} |"
         if paper:
             key = "base" if row == "CADA-VAE" else row
             p = paper.get(key)

@@ -70,3 +70,41 @@ def test_lost_records_are_recovered_from_the_sweep(ablation, tmp_path, capsys):
     assert state["invocations"][-1]["skipped"] == 3
     again = (out / "toy.jsonl").read_text().splitlines()
     assert sorted(json.loads(x)["H"] for x in again) == sorted(json.loads(x)["H"] for x in first)
+
+
+def test_named_benchmark_from_a_data_root_prints_the_papers_numbers(ablation, tmp_path, capsys):
+    sys.path.insert(0, str(SCRIPT.parents[1] / "tests"))
+    try:
+        from xlsa17_files import TINY_NAMES, tiny_arrays, write_pair
+    finally:
+        sys.path.pop(0)
+    write_pair(tmp_path / "xlsa17" / "CUB", *tiny_arrays(), names=TINY_NAMES)
+    out = tmp_path / "results"
+    ablation.main(
+        [
+            "--dataset",
+            "cub",
+            "--data-root",
+            str(tmp_path / "xlsa17"),
+            "--seeds",
+            "0",
+            "--epochs",
+            "1",
+            "--experiments",
+            "table4",
+            "--params",
+            TINY,
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+            "--out",
+            str(out),
+            "--sweep-dir",
+            str(tmp_path / "sweeps"),
+        ]  # fmt: skip
+    )
+    table = (out / "cub.md").read_text()
+    assert "paper U / S / H" in table
+    assert "| 1 | 43.4 / 53.1 / 47.7 |" in table  # z_p row: one run, the paper's Table 4 CUB
+    assert " ± " not in table.split("### Table 4")[1].split("Training time")[0]  # n = 1
