@@ -42,3 +42,12 @@ def test_tables_agree_with_each_other_and_with_cada_vae():
         pytest.skip("cada-vae not installed")
     base = published_row({"disentangle": False})
     assert {k: base[k] for k in cada.published} == cada.published  # Table 3's base = CADA-VAE
+
+
+def test_sweep_report_shows_the_ablation_row():
+    from zsl_toolkit.sweep.report import _published
+
+    assert _published("dvae", "/data/xlsa17/AWA2", {})["H"] == 66.6
+    assert _published("dvae", "awa2", {"disentangle": False})["H"] == 63.9
+    assert _published("dvae", "awa2", {"classifier_latent": "p"})["H"] == 52.4
+    assert _published("dvae", "synthetic", {}) is None
