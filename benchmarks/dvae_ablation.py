@@ -413,7 +413,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--workers", type=int, default=2, help="concurrent trials")
     parser.add_argument(
-        "--threads", type=int, default=None, help="torch threads per trial (default: cores/workers)"
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads per trial (1: how the committed tables were made)",
     )
     parser.add_argument(
         "--sweep-dir",
