@@ -291,11 +291,20 @@ def test_progress_line_counts_and_estimate():
     p.started()
     p.ended(True)
     p.ended(False, "abc: boom")
-    p.started()
+    assert stream.getvalue().count("\n") == 1  # only the failure so far: lines wait for a tick
+    p.started()  # the runner refills the freed slot, then ticks
+    p.tick()
     line = p.line()
     assert line.startswith("sweep demo: 2/5 done (1 skipped), 1 running, 1 failed | ")
     assert "failed: abc: boom" in stream.getvalue()
-    assert stream.getvalue().count("\n") == 3  # not a terminal: one line per ended trial
+    assert stream.getvalue().endswith(line + "\n")  # the log line counts the refilled trial
+    p.tick()  # nothing new ended: nothing written
+    assert stream.getvalue().count("\n") == 2  # not a terminal: one line per tick after ends
+    p.ended(True)
+    p.close()  # the last line is not lost
+    assert (
+        stream.getvalue().splitlines()[-1].startswith("sweep demo: 3/5 done (1 skipped), 0 running")
+    )
 
 
 def test_report_on_a_non_sweep_directory(tmp_path):

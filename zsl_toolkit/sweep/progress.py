@@ -1,7 +1,9 @@
 """One-line live status of a sweep on stderr: done / running / failed, elapsed, time left.
 
-On a terminal the line is redrawn in place; otherwise (logs, CI) a line is written whenever a
-trial ends, never on a timer, so logs stay short.
+On a terminal the line is redrawn in place; otherwise (logs, CI) one line is written per ended
+trial, never on a timer, so logs stay short. That line waits for :meth:`Progress.tick`, which
+the runner calls once it has started the trials that take the freed slots: written at the
+moment a trial ends, it would count one trial too few as running.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Progress:
         self.finished = 0  # ran to completion in this invocation
         self.failed = 0
         self.running = 0
+        self._pending = False  # a log line is due at the next tick
 
     def line(self) -> str:
         done = self.skipped + self.finished
@@ -76,14 +79,21 @@ class Progress:
             self.failed += 1
             if note and not self.quiet:
                 self.stream.write(("\r\033[K" if self.tty else "") + f"failed: {note}\n")
-        self._show()
+        if self.tty:
+            self._show()
+        else:
+            self._pending = True
 
     def tick(self) -> None:
-        """Redraw (terminal only): keeps the elapsed time moving between events."""
-        if self.tty:
+        """Redraw on a terminal (keeps the elapsed time moving); in a log, write the line due
+        since the last trial ended."""
+        if self.tty or self._pending:
+            self._pending = False
             self._show()
 
     def close(self) -> None:
+        if self._pending:
+            self.tick()
         if not self.quiet and self.tty:
             self.stream.write("\n")
             self.stream.flush()

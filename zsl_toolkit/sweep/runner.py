@@ -312,6 +312,7 @@ def _drive(
             inflight[ex.submit(payload)] = t
             state.update(t.id, status="running", started=_now())
             progress.started()
+        progress.tick()  # after the refill, so a log line counts the new trials as running
         for handle, result in ex.wait(list(inflight), timeout=0.5):
             t = inflight.pop(handle)
             _record(t, result, sweep_dir, state, outcome)
@@ -320,7 +321,6 @@ def _drive(
             what = f"{t.label} ({shown})" if shown else t.label
             where = f"{t.id} ({what} on {t.dataset}, seed {t.seed})"
             progress.ended(ok, "" if ok else f"{where}: {result.get('error')}")
-        progress.tick()
 
 
 def _record(
