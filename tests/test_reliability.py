@@ -40,6 +40,27 @@ def test_atomic_write_failure_keeps_old_file_and_no_temp(tmp_path):
     assert os.listdir(tmp_path) == ["f.json"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_get_the_mode_of_a_normally_created_file(
+    tmp_path, monkeypatch, umask, expected
+):
+    """Temporary files are private; renamed into place they must not stay so (shared folders)."""
+    import zsl_toolkit.io as zio
+    from zsl_toolkit.data.hdf5 import save_h5
+    from zsl_toolkit.data.synthetic import Toy
+
+    monkeypatch.setattr(zio, "_UMASK", None)
+    old = os.umask(umask)
+    try:
+        atomic_write(tmp_path / "a.json", lambda fh: fh.write(b"{}"))
+        save_h5(Toy().load(), tmp_path / "d.h5")
+    finally:
+        os.umask(old)
+    for name in ("a.json", "d.h5"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == expected, name
+
+
 def test_disk_full_while_saving_model(tmp_path, monkeypatch):
     """A write that fails midway: one line, non-zero, no truncated model file left."""
     real_save = torch.save

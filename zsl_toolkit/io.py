@@ -1,4 +1,10 @@
-"""Atomic file writes: a crash never leaves a truncated file that later reads as valid."""
+"""Atomic file writes: a crash never leaves a truncated file that later reads as valid.
+
+Temporary files from :func:`tempfile.mkstemp` are created private (mode 0600); renamed into
+place as they are, every run file, store and export would be unreadable to the user's group
+(a shared results folder, a serving account). :func:`publish_mode` gives them the mode a plain
+``open(path, "w")`` would have, i.e. 0666 less the process umask.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,35 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+_UMASK: int | None = None
+
+
+def _umask() -> int:
+    """The process umask, read once (setting it is the only portable way to read it)."""
+    global _UMASK
+    if _UMASK is None:
+        current = os.umask(0o022)
+        os.umask(current)
+        _UMASK = current
+    return _UMASK
+
+
+def publish_mode(fd_or_path: int | str | Path) -> None:
+    """Give a temporary file (descriptor or path) the permissions of a normally created one."""
+    mode = 0o666 & ~_umask()
+    if isinstance(fd_or_path, int):
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd_or_path, mode)
+        return
+    os.chmod(fd_or_path, mode)
+
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write via ``write(fileobj)`` to a temporary file beside ``path``, fsync, then rename."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        publish_mode(fd)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()

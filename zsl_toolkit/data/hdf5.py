@@ -24,6 +24,7 @@ import numpy as np
 
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.errors import DataError, one_line
+from zsl_toolkit.io import publish_mode
 
 FORMAT = "zsl-toolkit ZSLData"
 FORMAT_VERSION = 1
@@ -66,6 +67,7 @@ def save_h5(data: ZSLData, path: Path) -> None:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        publish_mode(tmp)
         with h5py.File(tmp, "w") as h5:
             h5.attrs["format"] = FORMAT
             h5.attrs["format_version"] = FORMAT_VERSION

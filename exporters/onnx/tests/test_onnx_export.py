@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import onnx
@@ -29,6 +30,13 @@ def test_model_passes_checker_and_declares_its_interface(eszsl_run, eszsl_model)
     assert outputs["scores"].elem_type == onnx.TensorProto.FLOAT
     assert outputs["prediction"].elem_type == onnx.TensorProto.INT64
     assert outputs["scores"].shape.dim[1].dim_value == eszsl_run.method.spec_.n_classes
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_exported_file_is_not_left_private(eszsl_model):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert os.stat(eszsl_model).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_metadata_holds_io_spec_and_marker(eszsl_run, eszsl_model):

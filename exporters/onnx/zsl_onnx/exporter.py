@@ -34,6 +34,7 @@ from zsl_onnx.format import FORMAT_KEY, FORMAT_VERSION, INPUT, MIN_OPSET, PREDIC
 from zsl_onnx.parity import ParityReport, check_parity
 from zsl_toolkit.errors import ConfigError, ExportError
 from zsl_toolkit.export.base import Exporter, io_spec
+from zsl_toolkit.io import publish_mode
 from zsl_toolkit.pipeline import RunResult
 
 EXAMPLE_BATCH = 2
@@ -120,6 +121,7 @@ class OnnxExporter(Exporter):
         fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
         tmp = Path(tmp_name)
         try:
+            publish_mode(fd)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(model.SerializeToString())
                 fh.flush()
