@@ -312,8 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         "so the FLOP floor is optimistic there.",
         f"Command: `python benchmarks/bench_onnx_inference.py{' --quick' if args.quick else ''}"
         f"{' --method ' + args.method if args.method else ''}"
-        f"{' --run-dir ' + args.run_dir if args.run_dir else ''}`. Timings from one run on a "
-        "shared machine; rerun for a noise estimate.",
+        f"{' --run-dir ' + args.run_dir if args.run_dir else ''}`. Timings from one run (the "
+        "load average above says whether other processes shared the cores); rerun for a noise "
+        "estimate.",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
