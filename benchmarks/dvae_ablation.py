@@ -89,12 +89,13 @@ def run_with_sweep(
         seeds = tuple(sorted({j.seed for js in points.values() for j in js}))
         entries = []
         owner: dict[tuple[str, int], Job] = {}
-        for n, point_jobs in enumerate(points.values()):
+        for point_jobs in points.values():
             first = point_jobs[0]
-            owner.update({(f"{first.method}-{n}", j.seed): j for j in point_jobs})
+            name = entry_label(first)
+            owner.update({(name, j.seed): j for j in point_jobs})
             entries.append(
                 MethodEntry(
-                    label=f"{first.method}-{n}",
+                    label=name,
                     method=first.method,
                     grids=({k: [v] for k, v in first.params.items()},),
                     epochs=first.epochs,
@@ -119,6 +120,14 @@ def run_with_sweep(
             for trial in outcome.trials
         ]
     return records
+
+
+def entry_label(job: Job) -> str:
+    """A readable, unique label for a (method, params, epochs) point in ``zsl report``."""
+    shown = [f"{k}={v}" for k, v in sorted(job.params.items())]
+    if job.epochs is not None:
+        shown.append(f"epochs={job.epochs}")
+    return job.method + (f" {','.join(shown)}" if shown else "")
 
 
 def _split_by_seed_set(jobs: list[Job]) -> list[dict[str, list[Job]]]:

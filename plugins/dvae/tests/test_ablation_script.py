@@ -41,6 +41,10 @@ def test_table4_rows_run_as_sweep_trials_and_resume(ablation, tmp_path, capsys):
     assert {r["params"].get("classifier_latent", "t") for r in records} == {"p", "t+p", "t"}
     state = json.loads((sweeps / "toy" / "state.json").read_text())
     assert {e["status"] for e in state["trials"].values()} == {"complete"}
+    plan = json.loads((sweeps / "toy" / "sweep.json").read_text())
+    labels = {t["label"] for t in plan["trials"]}  # what `zsl report` shows per row
+    assert "dvae classifier_epochs=3,classifier_latent=p,hidden_scale=0.05," in " ".join(labels)
+    assert len(labels) == 3
     for r in records:
         # each record is the trial's own stored metrics, not a recomputation
         stored = json.loads((Path(r["trial"]) / "metrics.json").read_text())["gzsl"]
