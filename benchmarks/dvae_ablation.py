@@ -99,14 +99,19 @@ def run_with_sweep(
                     method=first.method,
                     grids=({k: [v] for k, v in first.params.items()},),
                     epochs=first.epochs,
-                    table=f"{first.method} {first.params}",
+                    table=f"row '{name}' (--params / --variant)",
+                    where={k: f"row '{name}' (--params / --variant): {k}" for k in first.params},
                 )
             )
         first = jobs[0]
         config = SweepConfig(
             name=f"dvae-ablation-{label}",
             seeds=seeds,
-            datasets=(DatasetEntry(first.dataset, first.root),),
+            datasets=(
+                DatasetEntry(
+                    first.dataset, first.root, where="--dataset", root_where="--data-root"
+                ),
+            ),
             methods=tuple(entries),
             evaluators=("gzsl",),
             device=first.device,
@@ -389,6 +394,16 @@ def report(
 
 # ---------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> None:
+    """Run the ablations; a user mistake (unknown dataset or parameter) ends in one line."""
+    from zsl_toolkit.errors import ZSLError
+
+    try:
+        _main(argv)
+    except ZSLError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+def _main(argv: list[str] | None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--dataset",

@@ -112,3 +112,21 @@ def test_named_benchmark_from_a_data_root_prints_the_papers_numbers(ablation, tm
     assert "paper U / S / H" in table
     assert "| 1 | 43.4 / 53.1 / 47.7 |" in table  # z_p row: one run, the paper's Table 4 CUB
     assert " ± " not in table.split("### Table 4")[1].split("Training time")[0]  # n = 1
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--dataset", "nosuch"], "error: --dataset: unknown dataset 'nosuch'"),
+        (["--dataset", "toy", "--params", "nosuch=1"], "nosuch: not a parameter of method 'dvae'"),
+        (["--dataset", "cub", "--data-root", "/no/such/dir"], "error: --data-root: data root"),
+    ],
+)
+def test_user_mistakes_end_in_one_line_and_write_nothing(ablation, tmp_path, extra, message):
+    out, sweeps = tmp_path / "results", tmp_path / "sweeps"
+    argv = [*extra, "--seeds", "0", "--experiments", "table4", "--out", str(out)]
+    with pytest.raises(SystemExit) as exc:
+        ablation.main([*argv, "--sweep-dir", str(sweeps)])
+    text = str(exc.value)
+    assert message in text and "\n" not in text
+    assert not list(out.glob("*.jsonl")) and not list(sweeps.glob("*/trials/*"))
