@@ -48,23 +48,28 @@ def _read_npy(path: Path) -> np.ndarray:
 
 
 def _read_mat(path: Path) -> tuple[np.ndarray, bool]:
-    """(array, stored one column per sample?) from a MATLAB v5 or v7.3 file."""
-    import scipy.io
+    """(array, stored one column per sample?) from a MATLAB v5 or v7.3 file.
+
+    v5 files go through the toolkit's own reader (:mod:`zsl_toolkit.data.mat5`), which checks
+    every declared size before allocating, as the dataset loader does: ``scipy.io.loadmat``
+    can crash the process on a corrupted file.
+    """
+    from zsl_toolkit.data.mat5 import HEADER_BYTES, Mat5File, file_kind
 
     try:
-        contents = scipy.io.loadmat(path, variable_names=[KEY])
-    except NotImplementedError:  # MATLAB v7.3 is HDF5 inside; h5py reads it transposed
+        with open(path, "rb") as fh:
+            kind = file_kind(fh.read(HEADER_BYTES))
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read as a MATLAB .mat file ({exc.strerror})") from None
+    if kind == "v7.3":  # HDF5 inside; h5py reads it transposed
         return _read_h5(path), False
-    except (OSError, ValueError, TypeError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read as a MATLAB .mat file ({exc})") from None
-    if KEY not in contents:
-        found = sorted(scipy.io.whosmat(str(path)), key=str)
-        names = ", ".join(name for name, *_ in found) or "none"
+    if kind is None:
+        raise DataError(f"{path}: cannot read as a MATLAB .mat file (no MATLAB v5 or v7.3 header)")
+    mat = Mat5File(path)  # DataError naming the file for v4 or malformed files
+    if KEY not in mat.variables:
+        names = ", ".join(sorted(mat.variables)) or "none"
         raise DataError(f"{path}: no '{KEY}' variable (found: {names})")
-    array = contents[KEY]
-    if hasattr(array, "toarray"):  # saved as a sparse matrix
-        array = array.toarray()
-    return np.asarray(array), True
+    return np.asarray(mat.read(KEY)), True
 
 
 def _read_h5(path: Path) -> np.ndarray:
