@@ -9,7 +9,7 @@ import io
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,12 @@ class PredictionResult:
     providers: list[str]
     seconds: float
     output: Path | None = None
-    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per sample (row, class id and name, its score): built on demand, because
+        only a CSV/JSON output needs them and they cost a Python object per row."""
+        return _records(self.scores, self.class_ids, self.class_names)
 
     def summary(self, top: int = 10) -> list[str]:
         """Human-readable lines: counts per predicted class, provider and time."""
@@ -79,7 +84,6 @@ def predict_file(
         providers=predictor.providers,
         seconds=seconds,
         output=output,
-        records=_records(scores, class_ids, predictor.class_names),
     )
     if output is not None:
         data = _render(result, output.suffix.lower())
@@ -96,19 +100,20 @@ def _records(scores: np.ndarray, class_ids: np.ndarray, names: list[str]) -> lis
 
 
 def _render(result: PredictionResult, suffix: str) -> bytes:
+    records = result.records
     if suffix == ".json":
         doc = {
             "model": str(result.model),
             "features": str(result.features),
             "provider": result.providers[0],
-            "samples": len(result.records),
-            "predictions": result.records,
+            "samples": len(records),
+            "predictions": records,
         }
         return (json.dumps(doc, indent=1) + "\n").encode()
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=["row", "class_id", "class_name", "score"])
     writer.writeheader()
-    writer.writerows(result.records)
+    writer.writerows(records)
     return buf.getvalue().encode()
 
 

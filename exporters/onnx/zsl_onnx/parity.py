@@ -7,12 +7,14 @@ graph was traced with, so a batch axis that was silently fixed during tracing fa
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from zsl_onnx.predictor import run_session
 
 MAX_ABS_DIFF = 1e-4
 MIN_ARGMAX_AGREEMENT = 0.999
@@ -46,9 +48,6 @@ class ParityReport:
             f"(limit {100 * MIN_ARGMAX_AGREEMENT:.1f}%)"
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"passed": self.passed}
-
 
 @torch.inference_mode()
 def torch_reference(module: nn.Module, features: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -57,18 +56,6 @@ def torch_reference(module: nn.Module, features: np.ndarray, batch_size: int = 4
     x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
     out = [module(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy()
-
-
-def run_session(session: Any, features: np.ndarray, batch_size: int) -> tuple[np.ndarray, ...]:
-    """(scores, prediction) of an onnxruntime session, fed ``batch_size`` rows at a time."""
-    from zsl_onnx.format import INPUT, PREDICTION, SCORES
-
-    scores, preds = [], []
-    for i in range(0, len(features), batch_size):
-        s, p = session.run([SCORES, PREDICTION], {INPUT: features[i : i + batch_size]})
-        scores.append(s)
-        preds.append(p)
-    return np.concatenate(scores), np.concatenate(preds)
 
 
 def check_parity(

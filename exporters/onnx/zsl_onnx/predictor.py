@@ -23,6 +23,16 @@ from zsl_toolkit.errors import DataError
 DEFAULT_BATCH_SIZE = 4096
 
 
+def run_session(session: Any, features: np.ndarray, batch_size: int) -> tuple[np.ndarray, ...]:
+    """(scores, prediction) of an onnxruntime session, fed ``batch_size`` rows at a time."""
+    scores, preds = [], []
+    for i in range(0, len(features), batch_size):
+        s, p = session.run([SCORES, PREDICTION], {INPUT: features[i : i + batch_size]})
+        scores.append(s)
+        preds.append(p)
+    return np.concatenate(scores), np.concatenate(preds)
+
+
 class OnnxPredictor:
     """Scores and predicted classes for raw visual features from a zsl-onnx model file.
 
@@ -70,12 +80,8 @@ class OnnxPredictor:
         x = self.validate(features)
         if len(x) == 0:
             return np.zeros((0, len(self.class_names)), np.float32), np.zeros(0, np.int64)
-        scores, preds = [], []
-        for i in range(0, len(x), max(1, batch_size)):
-            s, p = self.session.run([SCORES, PREDICTION], {INPUT: x[i : i + batch_size]})
-            scores.append(s)
-            preds.append(p)
-        return np.concatenate(scores), np.concatenate(preds).astype(np.int64, copy=False)
+        scores, preds = run_session(self.session, x, max(1, batch_size))
+        return scores, preds.astype(np.int64, copy=False)
 
     def validate(self, features: Any) -> np.ndarray:
         """``features`` as a C-contiguous float32 [N, d1] array, or a DataError saying why not."""
@@ -100,9 +106,6 @@ class OnnxPredictor:
                 f"features contain NaN or Inf in {bad.size} of {len(x)} rows (0-based rows {rows})"
             )
         return x
-
-    def class_name(self, class_id: int) -> str:
-        return self.class_names[class_id]
 
     # ------------------------------------------------------------------ internals
     def _not_onnx(self, exc: Exception) -> OnnxModelError:
