@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zsl_toolkit.errors import ConfigError, MissingDependency, RunDirError
+from zsl_toolkit.io import LOG, LOG_META_KEYS
 
 
 def _figure(width: float, height: float) -> Any:
@@ -90,8 +91,13 @@ def plot_sweep(
     return target
 
 
+def loss_terms(rows: list[dict[str, Any]]) -> list[str]:
+    """The loss terms logged in ``rows`` (every key but the trainer's bookkeeping), sorted."""
+    return sorted({k for r in rows for k in r if k not in LOG_META_KEYS})
+
+
 def _read_log(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "log.jsonl"
+    path = run_dir / LOG
     if not path.is_file():
         raise RunDirError(f"{run_dir}: no log.jsonl; pass a run directory written by `zsl train`")
     records = []
@@ -125,9 +131,8 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
         raise RunDirError(f"{run_dir}: log.jsonl is empty and there are no calibrated metrics")
     fig = _figure(4.2 * panels, 3.6)
     axes = fig.subplots(1, panels, squeeze=False)[0]
-    skip = {"stage", "epoch", "seconds"}
     for ax, (name, rows) in zip(axes, stages.items(), strict=False):
-        terms = sorted({k for r in rows for k in r if k not in skip})
+        terms = loss_terms(rows)
         for term in terms:
             pts = [
                 (r["epoch"], r[term])

@@ -30,13 +30,12 @@ import torch
 
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.errors import DeviceError, RunDirError, UnsafeFileError, one_line
-from zsl_toolkit.io import atomic_write
+from zsl_toolkit.io import LOG, LOG_META_KEYS, atomic_write
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update
 from zsl_toolkit.training.config import TrainConfig
 
 CHECKPOINT = "checkpoint.pt"
 STAGE_START = "stage_start.pt"
-LOG = "log.jsonl"
 
 
 def resolve_device(name: str) -> torch.device:
@@ -249,7 +248,7 @@ class Trainer:
         def show(record: dict[str, Any] | None) -> str:
             if not record:
                 return ""
-            skip = ("stage", "stage_index", "epoch", "seconds")
+            skip = LOG_META_KEYS
             terms = [f"{k}={v:.4g}" for k, v in record.items() if k not in skip]
             return " ".join(terms[:6])
 
