@@ -146,6 +146,13 @@ class InferenceModule(nn.Module):
         return self.scorer(self.scaler(features))
 
 
+def seen_positions(labels: torch.Tensor, seen: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Global class ids -> positions in ``seen`` (computed once per fit, on the device)."""
+    lookup = torch.full((n_classes,), -1, dtype=torch.long, device=seen.device)
+    lookup[seen] = torch.arange(seen.numel(), device=seen.device)
+    return lookup[labels]
+
+
 class Method(ABC):
     """Base class of every GZSL method (built-in or plugin).
 

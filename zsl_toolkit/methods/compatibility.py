@@ -13,7 +13,7 @@ from abc import abstractmethod
 import torch
 from torch import nn
 
-from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage
+from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, seen_positions
 from zsl_toolkit.params import check_number
 
 
@@ -29,13 +29,6 @@ class BilinearCompatibility(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x @ self.W) @ self.embeddings.T
-
-
-def seen_positions(labels: torch.Tensor, seen: torch.Tensor, n_classes: int) -> torch.Tensor:
-    """Global class ids -> positions in ``seen`` (computed once per fit, on the device)."""
-    lookup = torch.full((n_classes,), -1, dtype=torch.long, device=seen.device)
-    lookup[seen] = torch.arange(seen.numel(), device=seen.device)
-    return lookup[labels]
 
 
 class RankingCompatibilityMethod(Method):

@@ -31,8 +31,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from zsl_toolkit.errors import ConfigError
-from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update
-from zsl_toolkit.methods.compatibility import seen_positions
+from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update, seen_positions
 from zsl_toolkit.params import check_number
 
 Critic = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

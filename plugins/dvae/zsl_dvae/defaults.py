@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zsl_dvae.published import ALPHA_PEAK
+
 #: Weight of the dispersing branch's KL term relative to the distilling branch's (Fig. 3).
-ALPHA: dict[str, float] = {"cub": 10.0, "awa1": 14.0, "awa2": 18.0, "sun": 8.0}
+ALPHA: dict[str, float] = {k: float(v) for k, v in ALPHA_PEAK.items()}
 #: CUB's value, the middle of the paper's 8..18: used for any other dataset.
 DEFAULT_ALPHA = 10.0
 

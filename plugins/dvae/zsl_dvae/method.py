@@ -34,7 +34,7 @@ from zsl_dvae.model import (
 )
 from zsl_dvae.published import published_row
 from zsl_toolkit.errors import ConfigError
-from zsl_toolkit.methods import FitContext, Method, ModelSpec, Stage
+from zsl_toolkit.methods import FitContext, Method, ModelSpec, Stage, seen_positions
 from zsl_toolkit.methods.vae import (
     DRAWS,
     Warmup,
@@ -255,15 +255,18 @@ class DisentangledVAE(Method):
         else:
             rows = len(spec.seen_classes) * seen + len(spec.unseen_classes) * unseen
             epochs = default_classifier_epochs(spec.dataset, rows, self.classifier_batch_size)
-        alpha = self.alpha if self.alpha is not None else default_alpha(spec.dataset)
+        alpha = self._alpha(spec)
         noise = self.seen_noise if self.seen_noise is not None else not self.disentangle
         return {
-            "alpha": float(alpha),
+            "alpha": alpha,
             "seen_samples": seen,
             "unseen_samples": unseen,
             "seen_noise": bool(noise),
             "classifier_epochs": epochs,
         }
+
+    def _alpha(self, spec: ModelSpec) -> float:
+        return float(self.alpha if self.alpha is not None else default_alpha(spec.dataset))
 
     def effective_params(self) -> dict[str, Any]:
         params = self.get_params()
@@ -345,7 +348,7 @@ class DisentangledVAE(Method):
         kl_t, kl_p = kl_vt + kl_st, kl_vp + kl_sp
         dist_t, dist_p = branch_distance(mu_v, lv_v, mu_s, lv_s, lat)
         w = {name: schedule(epoch) for name, schedule in self.warmups().items()}
-        alpha = self.resolved(self.spec_)["alpha"]
+        alpha = self._alpha(self.spec_)  # per step: not the whole resolved() dict
         loss = reconstruction + w["kl"] * (kl_t + alpha * kl_p) + w["cross"] * cross
         terms: dict[str, torch.Tensor] = {}
         if w["gamma"] > 0:
@@ -417,10 +420,7 @@ class DisentangledVAE(Method):
     def _vae_stage(self, ctx: FitContext) -> Stage:
         m = self.model_
         embeddings = ctx.class_embeddings.float()
-        # Position of each class among the seen classes (-1 for unseen), looked up once.
-        position = torch.full((ctx.spec.n_classes,), -1, dtype=torch.long, device=ctx.device)
-        position[ctx.seen] = torch.arange(ctx.seen.numel(), device=ctx.device)
-        targets = position[ctx.labels]
+        targets = seen_positions(ctx.labels, ctx.seen, ctx.spec.n_classes)  # -1: unseen
 
         def loss(batch: tuple[torch.Tensor, ...], epoch: int) -> dict[str, torch.Tensor]:
             x, y, t = batch
