@@ -27,6 +27,11 @@ def load_average() -> float | None:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
+def fmt_load(value: float | None) -> str:
+    """A load average for a report line: one decimal, or "n/a" where the OS has none."""
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def write_report(lines: list[str], out: str | Path) -> str:
     """Join ``lines`` into markdown, print it and write it to ``out`` (parents created)."""
     text = "\n".join(lines).rstrip("\n") + "\n"

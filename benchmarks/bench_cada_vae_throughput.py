@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import torch
-from _common import cpu_name, write_report
+from _common import cpu_name, fmt_load, load_average, write_report
 
 from zsl_toolkit.data.synthetic import SyntheticCUB
 from zsl_toolkit.methods.base import ModelSpec
@@ -164,7 +164,7 @@ def main() -> None:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
 
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     method, ctx, data = build()
     d1, d2 = data.feature_dim, data.embedding_dim
     flops = step_flops(method, d1, d2, BATCH)
@@ -184,8 +184,8 @@ def main() -> None:
         "# CADA-VAE VAE-step throughput (CPU)",
         "",
         f"- machine: {cpu_name()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} torch "
-        f"threads, torch {torch.__version__}; 1-min load average {load_before:.1f} before, "
-        f"{os.getloadavg()[0]:.1f} after the timed steps (other processes share the CPUs "
+        f"threads, torch {torch.__version__}; 1-min load average {fmt_load(load_before)} before, "
+        f"{fmt_load(load_average())} after the timed steps (other processes share the CPUs "
         "when it exceeds the thread count)",
         f"- data: synthetic-cub (d1={d1}, d2={d2}), batch {BATCH}, "
         f"{ctx.features.shape[0]} trainval rows, all loss terms active (epoch 99)",

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import torch
+from _common import write_report
 
 from zsl_toolkit.pipeline import train
 from zsl_toolkit.training import TrainConfig
@@ -87,10 +88,7 @@ def main() -> None:
             )
             print(row, flush=True)
             lines.append(row)
-    text = "\n".join(lines) + "\n"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "classic_baselines.md").write_text(text)
-    print(text)
+    write_report(lines, args.out / "classic_baselines.md")
 
 
 if __name__ == "__main__":

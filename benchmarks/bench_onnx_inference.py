@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import cpu_name, fmt_load, load_average, write_report
 from torch import nn
 
 BATCHES = (1, 64, 4096)
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     from zsl_onnx.exporter import ScoresAndPrediction, to_onnx_model
 
     cores = os.cpu_count() or 1
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     thread_choices = sorted({1, cores})
     tune_budget, final_budget, rounds = (0.2, 0.4, 2) if args.quick else (0.6, 1.5, 3)
     inner, description = build_module(args)
@@ -275,10 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{thread_choices} threads, same process: PyTorch {rates['torch'] / 1e9:.1f} GFLOP/s, "
         f"onnxruntime {rates['onnxruntime'] / 1e9:.1f} GFLOP/s; floor = batch x FLOPs / "
         f"{rate / 1e9:.1f} GFLOP/s (the faster). Parity before timing: max |diff| {diff:.1e}.",
-        f"Machine: {platform.processor() or platform.machine()}, {cores} cores; torch "
+        f"Machine: {cpu_name()}, {cores} cores; torch "
         f"{torch.__version__}, onnxruntime {ort.__version__} (CPUExecutionProvider); "
-        f"python {platform.python_version()}. Load average (1 min) {load_before:.1f} before, "
-        f"{os.getloadavg()[0]:.1f} after: other processes shared the cores when it exceeded "
+        f"python {platform.python_version()}. Load average (1 min) {fmt_load(load_before)} "
+        f"before, {fmt_load(load_average())} after: other processes shared the cores when it exceeded "
         f"{cores}.",
         "",
         "| batch | runtime | setting | p50 ms | p99 ms | samples/s (median) | samples/s (mean) "
@@ -316,10 +317,10 @@ def main(argv: list[str] | None = None) -> int:
         "load average above says whether other processes shared the cores); rerun for a noise "
         "estimate.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
     if args.output != "-":
-        Path(args.output).write_text(text)
+        write_report(lines, args.output)
+    else:
+        print("\n".join(lines))
     return 0 if all(verdicts) else 1
 
 

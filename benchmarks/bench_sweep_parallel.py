@@ -33,11 +33,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import cpu_name, load_average, write_report
+from _common import cpu_name, fmt_load, load_average, write_report
 
+from zsl_toolkit.pipeline import METRICS_FILE
 from zsl_toolkit.sweep import config_from_options, run_sweep
 from zsl_toolkit.sweep.config import parse_seeds
 from zsl_toolkit.sweep.executors import available_cores, default_threads
+from zsl_toolkit.sweep.runner import trial_dir
 
 TARGET = 0.65
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep_parallel.md"
@@ -82,7 +84,7 @@ def timed_sweep(
         raise SystemExit(f"benchmark trials failed: {outcome.failed}")
     metrics = {}
     for tid in outcome.ran:
-        m = json.loads((out / "trials" / tid / "metrics.json").read_text())
+        m = json.loads((trial_dir(out, tid) / METRICS_FILE).read_text())
         metrics[tid] = (m["gzsl"]["H"], m["train_seconds"])
     return seconds, cpu, metrics
 
@@ -185,8 +187,8 @@ def main() -> None:
         + "`.",
         "",
         f"Machine: {available_cores()} cores ({cpu_name()}), Python "
-        f"{platform.python_version()}; load average before/after: {_load(load_before)} / "
-        f"{_load(load_after)}. Cores obtained well below the machine's core count mean other "
+        f"{platform.python_version()}; load average before/after: {fmt_load(load_before)} / "
+        f"{fmt_load(load_after)}. Cores obtained well below the machine's core count mean other "
         "processes held the CPU during the run; no executor can then run faster in parallel.",
         "",
         f"Jobs {args.jobs} / jobs 1 wall time: {summary} (target <= {TARGET}x).",
@@ -198,10 +200,6 @@ def main() -> None:
 
 def _row(name: str, n: int, threads: int, wall: float, train: float, cpu: float) -> str:
     return f"| {name} | {n} | {threads} | {wall:.1f} | {train:.2f} | {cpu:.1f} | {cpu / wall:.2f} |"
-
-
-def _load(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
 
 
 if __name__ == "__main__":

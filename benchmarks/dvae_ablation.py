@@ -151,9 +151,12 @@ def _split_by_seed_set(jobs: list[Job]) -> list[dict[str, list[Job]]]:
 
 def _record(sweep_dir: Path, trial: Any, job: Job, command: str) -> dict[str, Any]:
     """The report's record of ``job``, read from its completed trial's run directory."""
-    run_dir = sweep_dir / "trials" / trial.id
-    run = json.loads((run_dir / "run.json").read_text())
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    from zsl_toolkit.pipeline import METRICS_FILE, RUN_FILE
+    from zsl_toolkit.sweep.runner import trial_dir
+
+    run_dir = trial_dir(sweep_dir, trial.id)
+    run = json.loads((run_dir / RUN_FILE).read_text())
+    metrics = json.loads((run_dir / METRICS_FILE).read_text())
     gzsl = metrics["gzsl"]
     return {
         **asdict(job),
@@ -469,9 +472,7 @@ def _main(argv: list[str] | None) -> None:
         if log.exists():
             for line in log.read_text().splitlines():
                 r = json.loads(line)
-                cached[
-                    json.dumps([r["method"], r["params"], r["seed"], r["epochs"]], sort_keys=True)
-                ] = r
+                cached[r["key"]] = r
         done[label] = cached
         seen_keys = set(cached)
         for _, _, job in planned:
@@ -485,9 +486,10 @@ def _main(argv: list[str] | None) -> None:
             jobs = [job for job in todo if job.label == label]
             if not jobs:
                 continue
-            for r in run_with_sweep(label, jobs, args, command):
-                done[label][r["key"]] = r
-                with open(out / f"{label}.jsonl", "a") as fh:
+            records = run_with_sweep(label, jobs, args, command)
+            with open(out / f"{label}.jsonl", "a") as fh:
+                for r in records:
+                    done[label][r["key"]] = r
                     fh.write(json.dumps(r) + "\n")
     for label, planned in plans.items():
         text = report(args, label, planned, done[label])
