@@ -43,8 +43,16 @@ def publish_mode(fd_or_path: int | str | Path) -> None:
     os.chmod(fd_or_path, mode)
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write via ``write(fileobj)`` to a temporary file beside ``path``, fsync, then rename."""
+def atomic_write(
+    path: Path,
+    write: Callable[[IO[bytes]], None],
+    verify: Callable[[Path], None] | None = None,
+) -> None:
+    """Write via ``write(fileobj)`` to a temporary file beside ``path``, fsync, then rename.
+
+    ``verify(temporary_path)``, when given, runs on the complete file before the rename; if it
+    raises, ``path`` is left as it was (e.g. an export whose checks fail is never published).
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -53,6 +61,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        if verify is not None:
+            verify(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -17,9 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import os
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -34,7 +32,7 @@ from zsl_onnx.format import FORMAT_KEY, FORMAT_VERSION, INPUT, MIN_OPSET, PREDIC
 from zsl_onnx.parity import ParityReport, check_parity
 from zsl_toolkit.errors import ConfigError, ExportError
 from zsl_toolkit.export.base import Exporter, io_spec
-from zsl_toolkit.io import publish_mode
+from zsl_toolkit.io import atomic_write
 from zsl_toolkit.pipeline import RunResult
 
 EXAMPLE_BATCH = 2
@@ -118,14 +116,10 @@ class OnnxExporter(Exporter):
             f"{INPUT} [batch, {spec.input_dim}] raw visual features -> {SCORES} [batch, C], "
             f"{PREDICTION} [batch] (argmax class id); class names in metadata"
         )
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-        tmp = Path(tmp_name)
-        try:
-            publish_mode(fd)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(model.SerializeToString())
-                fh.flush()
-                os.fsync(fh.fileno())
+        data = model.SerializeToString()
+        checked: list[ParityReport] = []
+
+        def verify(tmp: Path) -> None:  # on the written file, before it is published
             _check_model(tmp)
             parity = check_parity(_cpu_session(tmp), module.inference, features, PARITY_BATCHES)
             if not parity.passed:
@@ -134,10 +128,10 @@ class OnnxExporter(Exporter):
                     f"'{run.config.get('method', '?')}': {parity.summary()}; "
                     f"nothing was written to {output}"
                 )
-            os.replace(tmp, output)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+            checked.append(parity)
+
+        atomic_write(output, lambda fh: fh.write(data), verify=verify)
+        parity = checked[0]
         return ExportReport(path=output, opset=_default_opset(model, -1), parity=parity)
 
 
