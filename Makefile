@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --constraint constraints.txt
 PLUGINS := $(wildcard plugins/dvae/pyproject.toml exporters/onnx/pyproject.toml)
-EDITABLE := -e '.[ray,plot]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+EDITABLE := -e '.[ray,plot,test]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 TEST_DIRS := tests $(wildcard plugins/dvae/tests exporters/onnx/tests)
 DEMO_METHOD ?= $(if $(wildcard plugins/dvae/pyproject.toml),dvae,eszsl)
 
@@ -12,7 +12,7 @@ DEMO_METHOD ?= $(if $(wildcard plugins/dvae/pyproject.toml),dvae,eszsl)
 $(VENV)/.installed: pyproject.toml constraints.txt $(PLUGINS)
 	python3 -m venv $(VENV)
 	$(PIP) torch==2.13.0
-	$(PIP) $(EDITABLE) pytest ruff hypothesis
+	$(PIP) $(EDITABLE)
 	touch $@
 
 setup: $(VENV)/.installed
