@@ -19,6 +19,49 @@ from zsl_toolkit.errors import ZSLError, one_line
 
 
 class _Group(click.Group):
+    """The ``zsl`` group: built-in commands plus those distributions register in the
+    ``zsl_toolkit.commands`` entry-point group, imported only when named (or listed by
+    ``--help``), so the CLI itself imports no plugin."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from zsl_toolkit.registry import command_registry
+
+        return sorted(set(super().list_commands(ctx)) | set(command_registry().names()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from zsl_toolkit.registry import command_registry
+
+        builtin = super().get_command(ctx, cmd_name)
+        registry = command_registry()
+        if cmd_name not in registry.names():
+            return builtin
+        if builtin is not None:
+            from zsl_toolkit.errors import PluginConflict
+
+            raise PluginConflict(
+                f"command '{cmd_name}' from distribution {registry.info(cmd_name).distribution} "
+                "clashes with a built-in zsl command; uninstall that distribution"
+            )
+        return registry.load_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Like click's, except a plugin command that fails to load is listed with its error
+        (``zsl --help`` stays usable; running that command prints the same error)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)
+        rows = []
+        for name in names:
+            try:
+                cmd = self.get_command(ctx, name)
+            except ZSLError as exc:
+                rows.append((name, f"error: {one_line(exc)}"))
+                continue
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -74,28 +117,18 @@ def list_cmd() -> None:
             click.echo(f"  {info.name:<16} {info.distribution} {info.version}")
 
 
-_dataset_opts = [
-    click.option(
-        "--data-root",
-        default=None,
-        help="Folder holding <NAME>/ benchmark folders (else $ZSL_DATA_ROOT).",
-    ),
-]
-
-
-def _with(options):
-    def deco(f):
-        for opt in reversed(options):
-            f = opt(f)
-        return f
-
-    return deco
+data_root_option = click.option(
+    "--data-root",
+    default=None,
+    help="Folder holding <NAME>/ benchmark folders (else $ZSL_DATA_ROOT).",
+)
+"""The ``--data-root`` option every dataset-reading command takes (plugin commands too)."""
 
 
 @cli.command()
 @click.option("--method", "-m", help="Method name (see `zsl list`).")
 @click.option("--dataset", "-d", help="Dataset name, xlsa17 folder or .h5 file.")
-@_with(_dataset_opts)
+@data_root_option
 @click.option(
     "--param",
     "-p",
@@ -237,7 +270,7 @@ def _config_error(msg: str) -> ZSLError:
     multiple=True,
     help="Evaluators to run (default: all built-in).",
 )
-@_with(_dataset_opts)
+@data_root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the full metrics as JSON.")
 def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     """Reload a run directory and evaluate it on its dataset (no retraining)."""
@@ -258,7 +291,7 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     "--option", "options", multiple=True, metavar="KEY=VALUE", help="Exporter option (repeatable)."
 )
 @click.option("--opset", type=int, default=None, help="ONNX opset (exporters that use one).")
-@_with(_dataset_opts)
+@data_root_option
 def export(run_dir, fmt, output, options, opset, data_root) -> None:
     """Export a run's inference module (raw features -> class scores)."""
     from zsl_toolkit.errors import ConfigError
@@ -289,7 +322,7 @@ def data() -> None:
 
 @data.command("info")
 @click.argument("dataset")
-@_with(_dataset_opts)
+@data_root_option
 def data_info(dataset, data_root) -> None:
     """Print classes, split sizes, dimensions and source of a dataset."""
     from zsl_toolkit.data.resolve import load_dataset
@@ -311,7 +344,7 @@ def data_info(dataset, data_root) -> None:
 @data.command("convert")
 @click.argument("source")
 @click.argument("out", type=click.Path(dir_okay=False))
-@_with(_dataset_opts)
+@data_root_option
 def data_convert(source, out, data_root) -> None:
     """Convert any dataset (name, xlsa17 folder) into the toolkit's HDF5 store."""
     from zsl_toolkit.data.hdf5 import save_h5
@@ -320,73 +353,6 @@ def data_convert(source, out, data_root) -> None:
     d = load_dataset(source, data_root)
     save_h5(d, Path(out))
     click.echo(f"wrote {out} ({d.features.shape[0]} samples, {d.n_classes} classes)")
-
-
-@cli.command()
-@click.argument("model", type=click.Path())
-@click.argument("features", required=False, type=click.Path())
-@click.option(
-    "--dataset", "-d", default=None, help="Evaluate on this dataset's test splits instead."
-)
-@_with(_dataset_opts)
-@click.option("--provider", default="auto", show_default=True, help="auto, cuda or cpu.")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=4096,
-    show_default=True,
-    help="Rows per run.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write predictions to a .csv or .json file (else print a summary).",
-)
-@click.option(
-    "--evaluator", "-e", "evaluators", multiple=True, help="With --dataset: evaluators to run."
-)
-@click.option("--json", "as_json", is_flag=True, help="With --dataset: print metrics as JSON.")
-def predict(
-    model, features, dataset, data_root, provider, batch_size, output, evaluators, as_json
-) -> None:
-    """Run an exported ONNX model on FEATURES (.mat/.h5/.npy) or on a dataset's test splits."""
-    from zsl_toolkit.errors import ConfigError, PluginNotFound
-
-    try:
-        import zsl_onnx
-    except ModuleNotFoundError as exc:
-        if exc.name != "zsl_onnx":
-            raise
-        raise PluginNotFound(
-            "zsl predict needs the zsl-onnx plugin: pip install ./exporters/onnx"
-        ) from None
-    if (features is None) == (dataset is None):
-        raise ConfigError("zsl predict needs either a FEATURES file or --dataset (not both)")
-    if dataset is None:
-        if as_json or evaluators:
-            raise ConfigError("--json and --evaluator apply to --dataset only")
-        result = zsl_onnx.predict_file(
-            model, features, provider=provider, batch_size=batch_size, output=output
-        )
-        for line in result.summary():
-            click.echo(line)
-        return
-    if output:
-        raise ConfigError("--output applies to a FEATURES file; with --dataset use --json")
-    metrics = zsl_onnx.evaluate_dataset(
-        model,
-        dataset,
-        data_root=data_root,
-        provider=provider,
-        batch_size=batch_size,
-        evaluators=tuple(evaluators) or None,
-    )
-    if as_json:
-        click.echo(json.dumps(metrics, indent=2))
-    else:
-        print_metrics(metrics)
 
 
 # ---------------------------------------------------------------------------- sweeps
@@ -408,7 +374,7 @@ def predict(
 )
 @click.option("--evaluator", "-e", "evaluators", multiple=True, help="Evaluators to run.")
 @click.option("--device", default=None, help="auto, cpu or cuda (default auto).")
-@_with(_dataset_opts)
+@data_root_option
 @click.option("--name", default=None, help="Sweep name (default: from CONFIG or the options).")
 @click.option(
     "--out", "-o", type=click.Path(file_okay=False), default=None, help="Sweep directory."

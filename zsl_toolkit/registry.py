@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from zsl_toolkit.errors import PluginConflict, PluginLoadError, PluginNotFound
 
@@ -21,6 +21,7 @@ GROUPS = {
     "datasets": "zsl_toolkit.datasets",
     "evaluators": "zsl_toolkit.evaluators",
     "exporters": "zsl_toolkit.exporters",
+    "commands": "zsl_toolkit.commands",
 }
 
 
@@ -101,16 +102,19 @@ class Registry(Generic[T]):
     def info(self, name: str) -> PluginInfo:
         return _info(self._entry(name))
 
-    def load(self, name: str) -> type[T]:
-        """Import plugin ``name`` and check that it is a subclass of ``base``."""
+    def _import(self, name: str) -> tuple[EntryPoint, object]:
         ep = self._entry(name)
         try:
-            obj = ep.load()
+            return ep, ep.load()
         except Exception as exc:  # any import-time failure is the plugin's fault
             raise PluginLoadError(
                 f"{self.kind[:-1]} '{name}' from distribution {_info(ep).distribution} "
                 f"failed to import ({ep.value}): {type(exc).__name__}: {exc}"
             ) from exc
+
+    def load(self, name: str) -> type[T]:
+        """Import plugin ``name`` and check that it is a subclass of ``base``."""
+        ep, obj = self._import(name)
         if not (isinstance(obj, type) and issubclass(obj, self.base)):
             raise PluginLoadError(
                 f"{self.kind[:-1]} '{name}' from distribution {_info(ep).distribution} "
@@ -142,6 +146,27 @@ def exporter_registry() -> Registry:
     from zsl_toolkit.export.base import Exporter
 
     return Registry(GROUPS["exporters"], Exporter, "exporters")
+
+
+class CommandRegistry(Registry):
+    """``zsl`` sub-commands contributed by distributions: each entry point is a click command
+    or group *object* (not a class), added to the ``zsl`` group under its entry-point name."""
+
+    def load_command(self, name: str) -> Any:
+        """Import command ``name`` and check that it is a ``click.Command``."""
+        import click
+
+        ep, obj = self._import(name)
+        if not isinstance(obj, click.Command):
+            raise PluginLoadError(
+                f"command '{name}' from distribution {_info(ep).distribution} ({ep.value}) "
+                "is not a click command"
+            )
+        return obj
+
+
+def command_registry() -> CommandRegistry:
+    return CommandRegistry(GROUPS["commands"], object, "commands")
 
 
 def list_registries() -> dict[str, Registry]:

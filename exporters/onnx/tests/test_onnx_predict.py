@@ -264,7 +264,11 @@ def test_bad_input_is_one_line_error(eszsl_model, sample, tmp_path, case, fragme
     assert not (tmp_path / "p.xlsx").exists()
 
 
-def test_missing_plugin_is_a_clear_error(monkeypatch, tmp_path):
+def test_a_broken_plugin_command_names_its_distribution(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "zsl_onnx", None)  # makes `import zsl_onnx` fail
+    monkeypatch.delitem(sys.modules, "zsl_onnx.cli", raising=False)
     result = zsl("predict", tmp_path / "m.onnx", tmp_path / "f.npy")
-    assert_user_error(result, "zsl predict needs the zsl-onnx plugin: pip install ./exporters/onnx")
+    assert_user_error(
+        result,
+        "command 'predict' from distribution zsl-onnx failed to import (zsl_onnx.cli:predict)",
+    )
