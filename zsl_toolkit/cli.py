@@ -155,6 +155,12 @@ data_root_option = click.option(
 )
 @click.option("--device", default=None, help="auto, cpu or cuda (default auto).")
 @click.option(
+    "--protocol",
+    type=click.Choice(["test", "val"]),
+    default=None,
+    help="test: the dataset's test classes (default); val: validation classes play unseen.",
+)
+@click.option(
     "--evaluator",
     "-e",
     "evaluators",
@@ -181,6 +187,7 @@ def train(
     epochs,
     batch_size,
     device,
+    protocol,
     evaluators,
     out,
     quiet,
@@ -194,7 +201,7 @@ def train(
 
     _stop_on_sigterm()
     if resume:
-        if method or dataset or params or config_file or out:
+        if method or dataset or params or config_file or out or protocol:
             raise ConfigError("--resume takes only the run directory (and --data-root, --quiet)")
         from zsl_toolkit.pipeline import resume as run_resume
 
@@ -204,6 +211,7 @@ def train(
         return
     if not method or not dataset:
         raise ConfigError("zsl train needs --method and --dataset (or --resume RUN_DIR)")
+    from zsl_toolkit.data.protocol import check_protocol
     from zsl_toolkit.params import check_params, parse_params, read_config
     from zsl_toolkit.pipeline import DEFAULT_EVALUATORS
     from zsl_toolkit.pipeline import train as run_train
@@ -215,7 +223,16 @@ def train(
     merged: dict[str, Any] = {}
     if config_file:
         file_cfg = read_config(Path(config_file))
-        allowed = {"params", "seed", "epochs", "batch_size", "device", "data_root", "evaluators"}
+        allowed = {
+            "params",
+            "seed",
+            "epochs",
+            "batch_size",
+            "device",
+            "data_root",
+            "evaluators",
+            "protocol",
+        }
         unknown = sorted(set(file_cfg) - allowed)
         if unknown:
             raise _config_error(
@@ -240,6 +257,8 @@ def train(
         root=data_root or file_cfg.get("data_root"),
         out=out,
         evaluators=tuple(evaluators or file_cfg.get("evaluators", DEFAULT_EVALUATORS)),
+        protocol=protocol
+        or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
     )
     click.echo(f"run directory: {result.run_dir}")
     print_metrics(result.metrics)
@@ -370,6 +389,13 @@ def data_convert(source, out, data_root) -> None:
 )
 @click.option("--seeds", default=None, help="Comma-separated seeds (default 0; overrides CONFIG).")
 @click.option(
+    "--protocol",
+    "protocols",
+    default=None,
+    metavar="P1,P2",
+    help="test, val or val,test (a grid axis; default test; overrides CONFIG).",
+)
+@click.option(
     "--epochs", type=click.IntRange(min=0), default=None, help="Override the main stage's epochs."
 )
 @click.option("--evaluator", "-e", "evaluators", multiple=True, help="Evaluators to run.")
@@ -402,6 +428,7 @@ def sweep(
     datasets,
     params,
     seeds,
+    protocols,
     epochs,
     evaluators,
     device,
@@ -430,9 +457,17 @@ def sweep(
         run_sweep,
         write_report,
     )
-    from zsl_toolkit.sweep.config import DEFAULT_EVALUATORS, parse_seeds
+    from zsl_toolkit.sweep.config import (
+        DEFAULT_EVALUATORS,
+        check_protocols,
+        parse_seeds,
+        split_values,
+    )
 
     seed_list = parse_seeds(seeds) if seeds is not None else None
+    protocol_list = (
+        check_protocols(split_values(protocols), "--protocol") if protocols is not None else None
+    )
     if config_file:
         if methods or datasets or params:
             raise ConfigError("give either a sweep CONFIG file or --method/--dataset/--param")
@@ -444,6 +479,7 @@ def sweep(
             "device": device,
             "data_root": data_root,
             "name": name,
+            "protocols": protocol_list,
         }
         cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     else:
@@ -457,11 +493,14 @@ def sweep(
             evaluators=tuple(evaluators) or DEFAULT_EVALUATORS,
             device=device or "auto",
             data_root=data_root,
+            protocols=protocol_list or ("test",),
         )
     if dry_run:
         trials = plan_trials(cfg)
         for t in trials:
             shown = ", ".join(f"{k}={v}" for k, v in t.params.items()) or "defaults"
+            if "protocol" in t.config:
+                shown += f"  [{t.config['protocol']} protocol]"
             click.echo(f"{t.id}  {t.label:<14} {t.dataset:<14} seed {t.seed:<4} {shown}")
         click.echo(f"{len(trials)} trials (dry run: nothing started)")
         return

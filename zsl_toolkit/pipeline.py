@@ -21,6 +21,7 @@ import torch
 
 from zsl_toolkit import __version__
 from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.data.protocol import apply_protocol, check_protocol
 from zsl_toolkit.data.resolve import data_root, load_dataset
 from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted, ZSLError, one_line
 from zsl_toolkit.evaluation.base import EvalInput
@@ -109,11 +110,15 @@ def train(
     out: str | Path | None = None,
     evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
     data: ZSLData | None = None,
+    protocol: str = "test",
 ) -> RunResult:
     """Train ``method`` on ``dataset``, evaluate, and (if ``out`` is not False) save a run dir.
 
-    ``data`` may be passed to skip loading (the dataset string is still recorded).
+    ``data`` may be passed to skip loading (the dataset string is still recorded); it is the
+    dataset as loaded, before ``protocol`` (``test``, or ``val``: see
+    :mod:`zsl_toolkit.data.protocol`) is applied.
     """
+    check_protocol(protocol, "protocol")
     config = config or TrainConfig()
     method_cls = method_registry().load(method)
     instance = method_cls.create(dict(params or {}))
@@ -122,6 +127,7 @@ def train(
     resolve_device(config.device)
     if data is None:
         data = load_dataset(dataset, root)
+    data = apply_protocol(data, protocol)
     run_dir = _make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
     record: dict[str, Any] = {
         "status": "running",
@@ -130,6 +136,7 @@ def train(
         "dataset": dataset,
         "dataset_path": _dataset_path(dataset),
         "data_root": str(data_root(root).resolve()) if data_root(root) else None,
+        "protocol": protocol,
         "data_summary": data.summary(),
         "train": config.to_dict(),
         "versions": versions(),
@@ -158,7 +165,7 @@ def resume(
         dataset = record.get("dataset_path") or record["dataset"]
     except (KeyError, TypeError) as exc:
         raise RunDirError(f"{run_dir / RUN_FILE}: incomplete run record ({exc})") from None
-    data = load_dataset(dataset, root if root is not None else record.get("data_root"))
+    data = _run_data(record, dataset, root)
     return _run(instance, data, config, run_dir, record, evaluators, resume=True)
 
 
@@ -275,5 +282,12 @@ def evaluate_run(
     result = load_run(run_dir)
     record = result.config
     dataset = record.get("dataset_path") or record["dataset"]
-    data = load_dataset(dataset, root if root is not None else record.get("data_root"))
+    data = _run_data(record, dataset, root)
     return evaluate(result.method, data, evaluators)
+
+
+def _run_data(record: dict[str, Any], dataset: str, root: str | Path | None) -> ZSLData:
+    """A run's dataset under the run's protocol (runs from before protocols used ``test``)."""
+    protocol = check_protocol(record.get("protocol", "test"), f"{RUN_FILE} protocol")
+    data = load_dataset(dataset, root if root is not None else record.get("data_root"))
+    return apply_protocol(data, protocol)

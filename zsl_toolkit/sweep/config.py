@@ -38,6 +38,7 @@ SWEEP_KEYS = {
     "device",
     "data_root",
     "datasets",
+    "protocol",
 }
 METHOD_RESERVED = {"method", "epochs", "batch_size", "variants"}
 DATASET_KEYS = {"name", "root"}
@@ -84,6 +85,7 @@ class SweepConfig:
     evaluators: tuple[str, ...] = DEFAULT_EVALUATORS
     device: str = "auto"
     data_root: str | None = None
+    protocols: tuple[str, ...] = ("test",)
     source: str = "command line"
     text: str = ""
 
@@ -174,6 +176,19 @@ def _evaluators(value: Any, where: str) -> tuple[str, ...]:
     return tuple(_str(v, where) for v in value)
 
 
+def check_protocols(value: Any, where: str) -> tuple[str, ...]:
+    """A protocol or a list of them (a grid axis), each ``test`` or ``val``, none twice."""
+    from zsl_toolkit.data.protocol import check_protocol
+
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ConfigError(f"{where}: empty list; give test, val or both")
+    protocols = tuple(check_protocol(v, where) for v in values)
+    if len(set(protocols)) != len(protocols):
+        raise ConfigError(f"{where}: a protocol is listed more than once")
+    return protocols
+
+
 def _axis(value: Any, where: str) -> list[Any]:
     """A parameter's candidate values: lists are axes, anything else is fixed."""
     if isinstance(value, dict):
@@ -234,6 +249,7 @@ def parse_sweep_config(text: str, source: str = "<sweep>") -> SweepConfig:
     )
     device = _str(sweep.get("device", "auto"), w("device"))
     root = _str(sweep["data_root"], w("data_root")) if "data_root" in sweep else None
+    protocols = check_protocols(sweep.get("protocol", "test"), w("protocol"))
     datasets = _datasets(sweep.get("datasets"), loc)
     methods = _methods(raw.get("methods"), loc)
     return SweepConfig(
@@ -246,6 +262,7 @@ def parse_sweep_config(text: str, source: str = "<sweep>") -> SweepConfig:
         evaluators=evaluators,
         device=device,
         data_root=root,
+        protocols=protocols,
         source=source,
         text=text,
     )
@@ -382,6 +399,7 @@ def config_from_options(
     evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
     device: str = "auto",
     data_root: str | None = None,
+    protocols: tuple[str, ...] = ("test",),
 ) -> SweepConfig:
     """A sweep from ``--method/--dataset/--seeds/--param key=v1,v2`` options.
 
@@ -423,4 +441,5 @@ def config_from_options(
         evaluators=evaluators,
         device=device,
         data_root=data_root,
+        protocols=check_protocols(list(protocols), "--protocol"),
     )

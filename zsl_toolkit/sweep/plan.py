@@ -2,7 +2,8 @@
 
 A trial's *resolved config* is everything that determines its result: method, every
 parameter (defaults included), dataset (registered name or absolute path), data root, seed,
-epochs, batch size, device and evaluators. Its id is a hash of that config, so the same trial
+epochs, batch size, device, evaluators and, for the validation protocol only, ``protocol``
+(left out under ``test`` so trials planned before protocols existed keep their ids). Its id is a hash of that config, so the same trial
 planned again (after an interruption, or from an edited sweep that still contains it) maps to
 the same directory and is not trained twice. Labels and display order are not part of it.
 
@@ -156,6 +157,18 @@ def _method_points(entry: MethodEntry) -> tuple[list[dict[str, Any]], tuple[str,
     return points, swept
 
 
+def _with_protocols(
+    points: list[dict[str, Any]], instances: list[Any], config: SweepConfig
+) -> list[tuple[dict[str, Any], Any, str]]:
+    """Each parameter point under each protocol, protocol-major (validation trials first
+    when listed first)."""
+    return [
+        (point, instance, protocol)
+        for protocol in config.protocols
+        for point, instance in zip(points, instances, strict=True)
+    ]
+
+
 def plan_trials(config: SweepConfig) -> list[Trial]:
     """Every trial of ``config``, validated; raises a one-line ZSLError on the first problem."""
     from zsl_toolkit.registry import evaluator_registry, method_registry
@@ -200,7 +213,7 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
         for entry, points, swept, instances in methods:
             epochs = entry.epochs if entry.epochs is not None else config.epochs
             batch = entry.batch_size if entry.batch_size is not None else config.batch_size
-            for point, instance in zip(points, instances, strict=True):
+            for point, instance, protocol in _with_protocols(points, instances, config):
                 for seed in config.seeds:
                     resolved = canonical(
                         {
@@ -214,10 +227,12 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
                             "device": config.device,
                             "evaluators": list(config.evaluators),
                         }
+                        | ({"protocol": protocol} if protocol != "test" else {})
                     )
                     tid = trial_id(resolved)
                     shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
-                    here = f"{entry.table} ({shown}) on {dataset.name}, seed {seed}"
+                    under = f" under {protocol}" if len(config.protocols) > 1 else ""
+                    here = f"{entry.table} ({shown}) on {dataset.name}{under}, seed {seed}"
                     if tid in owner:
                         raise ConfigError(
                             f"{here}: same trial as {owner[tid]} (identical method, parameters, "

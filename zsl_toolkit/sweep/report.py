@@ -6,6 +6,12 @@ always shown beside it: with three seeds it is a rough figure, and with one ther
 (no spread is invented). Failed or missing trials are not averaged in; they are counted and
 listed, so a cell with fewer seeds than planned is visible as such.
 
+A sweep whose trials run under both protocols (``protocol = ["val", "test"]``) also gets a
+*selected on validation* section: for each method label x dataset, the parameter cell with the
+highest mean H under the validation protocol, and the test-protocol numbers of that same cell.
+Test numbers take no part in the choice, so they are an honest estimate for the selected
+setting.
+
 Markdown shows accuracies in percent; CSV and JSON keep the units of ``metrics.json``
 (fractions, seconds) for further processing.
 """
@@ -76,6 +82,7 @@ class Cell:
     failed: list[str] = field(default_factory=list)
     values: dict[str, list[float]] = field(default_factory=dict)
     published: dict[str, float] | None = None
+    protocol: str = "test"
 
     @property
     def stats(self) -> dict[str, Stat]:
@@ -122,7 +129,8 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
     plan, trials = load_plan(sweep_dir)
     cells: dict[tuple[str, str, str], Cell] = {}
     for t in trials:
-        key = (t.label, t.dataset, json.dumps(t.params, sort_keys=True))
+        protocol = t.config.get("protocol", "test")
+        key = (t.label, t.dataset, json.dumps(t.params, sort_keys=True), protocol)
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = Cell(
@@ -132,6 +140,7 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
                 t.params,
                 t.swept,
                 published=_published(t.config["method"], t.config["dataset"], t.params),
+                protocol=protocol,
             )
         cell.trials.append(t.id)
         d = trial_dir(sweep_dir, t.id)
@@ -147,6 +156,39 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
             if v is not None:
                 cell.values.setdefault(name, []).append(v)
     return plan, trials, list(cells.values())
+
+
+@dataclass
+class Selection:
+    """The validation choice for one method label x dataset and its test-protocol cell."""
+
+    chosen: Cell
+    candidates: int
+    test: Cell | None
+
+
+def select_on_validation(cells: list[Cell]) -> list[Selection]:
+    """Per label x dataset, the validation cell with the highest mean H (the first in plan
+    order on a tie), paired with the test cell of the same parameters when the sweep has one."""
+    groups: dict[tuple[str, str], list[Cell]] = {}
+    for c in cells:
+        if c.protocol == "val" and c.stats["H"].mean is not None:
+            groups.setdefault((c.label, c.dataset), []).append(c)
+    tests = {
+        (c.label, c.dataset, json.dumps(c.params, sort_keys=True)): c
+        for c in cells
+        if c.protocol == "test"
+    }
+    out = []
+    for (label, dataset), group in groups.items():
+        best = max(group, key=lambda c: c.stats["H"].mean)  # max keeps the first of equals
+        test = tests.get((label, dataset, json.dumps(best.params, sort_keys=True)))
+        out.append(Selection(best, len(group), test))
+    return out
+
+
+def _has_val(cells: list[Cell]) -> bool:
+    return any(c.protocol == "val" for c in cells)
 
 
 # ---------------------------------------------------------------------------- formats
@@ -179,13 +221,15 @@ def to_markdown(
         "",
     ]
     show_pub = published and any(c.published for c in cells)
-    head = ["method", "dataset", "params", "n", *METRICS]
+    show_protocol = _has_val(cells)
+    head = ["method", "dataset", *(["protocol"] if show_protocol else []), "params", "n", *METRICS]
     if show_pub:
         head += [f"published {m}" for m in PUBLISHED]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in cells:
         stats = c.stats
-        row = [c.label, c.dataset, c.shown_params(), f"{len(c.complete)}/{len(c.trials)}"]
+        row = [c.label, c.dataset, *([c.protocol] if show_protocol else [])]
+        row += [c.shown_params(), f"{len(c.complete)}/{len(c.trials)}"]
         row += [_fmt(stats[m], METRICS[m][1]) for m in METRICS]
         if show_pub:
             row += [
@@ -197,6 +241,8 @@ def to_markdown(
         lines += ["", "No published values are recorded for these method/dataset pairs."]
     elif show_pub:
         lines += ["", "Published: the numbers the method's paper reports (percent), for reference."]
+    if show_protocol:
+        lines += _selection_markdown(select_on_validation(cells))
     fixed = _fixed_params(cells)
     if fixed:
         lines += ["", "Fixed parameters: " + "; ".join(fixed) + "."]
@@ -209,6 +255,34 @@ def to_markdown(
             what = f"{t.label} ({shown})" if shown else t.label
             lines.append(f"- `{t.id}` {what} on {t.dataset}, seed {t.seed}: {error}")
     return "\n".join(lines) + "\n"
+
+
+def _selection_markdown(selections: list[Selection]) -> list[str]:
+    lines = [
+        "",
+        "## Selected on validation",
+        "",
+        "Per method and dataset: the parameter cell with the highest mean H under the "
+        "validation protocol (validation classes play unseen; test classes withheld), and "
+        "that same cell's numbers under the test protocol, which played no part in the choice.",
+        "",
+    ]
+    if not selections:
+        return [*lines, "No validation trial has completed yet."]
+    head = ["method", "dataset", "selected params", "of", "val n", "val H", "test n"]
+    head += [f"test {m}" for m in ("U", "S", "H")]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for sel in selections:
+        c, t = sel.chosen, sel.test
+        row = [c.label, c.dataset, c.shown_params(), str(sel.candidates)]
+        row += [f"{len(c.complete)}/{len(c.trials)}", _fmt(c.stats["H"], True)]
+        if t is None:
+            row += ["not in sweep", "-", "-", "-"]
+        else:
+            row += [f"{len(t.complete)}/{len(t.trials)}"]
+            row += [_fmt(t.stats[m], True) for m in ("U", "S", "H")]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
 
 
 def _fixed_params(cells: list[Cell]) -> list[str]:
@@ -230,7 +304,16 @@ def _first_line(path: Path) -> str:
 def to_csv(cells: list[Cell], published: bool = False) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    show_protocol = _has_val(cells)
+    selected = {
+        id(cell)
+        for sel in select_on_validation(cells)
+        for cell in (sel.chosen, sel.test)
+        if cell is not None
+    }
     head = ["method", "method_plugin", "dataset", "params", "n", "planned", "failed"]
+    if show_protocol:
+        head += ["protocol", "selected_on_val"]
     for m in METRICS:
         head += [f"{m}_mean", f"{m}_std"]
     if published:
@@ -246,6 +329,8 @@ def to_csv(cells: list[Cell], published: bool = False) -> str:
             len(c.trials),
             len(c.failed),
         ]
+        if show_protocol:
+            row += [c.protocol, id(c) in selected]
         for stat in c.stats.values():
             row += ["" if stat.mean is None else repr(stat.mean)]
             row += ["" if stat.std is None else repr(stat.std)]
@@ -259,6 +344,22 @@ def to_csv(cells: list[Cell], published: bool = False) -> str:
 
 
 def to_json(plan: dict[str, Any], trials: list[Trial], cells: list[Cell]) -> dict[str, Any]:
+    index = {id(c): i for i, c in enumerate(cells)}
+    selections = [
+        {
+            "method": sel.chosen.label,
+            "dataset": sel.chosen.dataset,
+            "params": sel.chosen.params,
+            "candidates": sel.candidates,
+            "validation_cell": index[id(sel.chosen)],
+            "validation_H": sel.chosen.stats["H"].to_dict(),
+            "test_cell": index[id(sel.test)] if sel.test is not None else None,
+            "test": (
+                {m: sel.test.stats[m].to_dict() for m in METRICS} if sel.test is not None else None
+            ),
+        }
+        for sel in select_on_validation(cells)
+    ]
     return {
         "name": plan.get("name"),
         "planned": len(trials),
@@ -270,6 +371,7 @@ def to_json(plan: dict[str, Any], trials: list[Trial], cells: list[Cell]) -> dic
                 "method": c.label,
                 "method_plugin": c.method,
                 "dataset": c.dataset,
+                "protocol": c.protocol,
                 "params": c.params,
                 "swept": list(c.swept),
                 "n": len(c.complete),
@@ -284,6 +386,7 @@ def to_json(plan: dict[str, Any], trials: list[Trial], cells: list[Cell]) -> dic
             }
             for c in cells
         ],
+        "selected_on_validation": selections,
     }
 
 

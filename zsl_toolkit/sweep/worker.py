@@ -75,6 +75,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
                 out=run_dir,
                 evaluators=tuple(cfg["evaluators"]),
                 data=data,
+                protocol=cfg.get("protocol", "test"),
             )
         except ZSLError as exc:
             return _failed(info, started, str(exc), None)
