@@ -63,7 +63,7 @@ def build_module(args: argparse.Namespace) -> tuple[nn.Module, str]:
     from zsl_toolkit.methods.base import InferenceModule, ModelSpec
 
     if args.run_dir:
-        from zsl_toolkit.pipeline import load_run
+        from zsl_toolkit.rundir import load_run
 
         run = load_run(args.run_dir)
         return run.method.inference_module(), f"run {args.run_dir} ({run.config['method']})"

@@ -151,7 +151,7 @@ def _split_by_seed_set(jobs: list[Job]) -> list[dict[str, list[Job]]]:
 
 def _record(sweep_dir: Path, trial: Any, job: Job, command: str) -> dict[str, Any]:
     """The report's record of ``job``, read from its completed trial's run directory."""
-    from zsl_toolkit.pipeline import METRICS_FILE, RUN_FILE
+    from zsl_toolkit.rundir import METRICS_FILE, RUN_FILE
     from zsl_toolkit.sweep.runner import trial_dir
 
     run_dir = trial_dir(sweep_dir, trial.id)

@@ -47,6 +47,14 @@ def test_list_shows_groups_distribution_and_version():
     assert "eszsl" in out and "zsl-toolkit 0.1.0" in out
 
 
+def test_verbose_list_shows_descriptions_and_exporter_options():
+    out = run("list", "--verbose").output
+    assert "sklearn 8x8 handwritten digits" in out  # a dataset's description
+    assert "U, S, H with argmax over all classes" in out  # an evaluator's
+    assert "Romera-Paredes" in out  # a method's citation
+    assert "--opset INT" in out  # an exporter's declared option
+
+
 def test_train_then_evaluate_reproduces_metrics(tmp_path):
     out = tmp_path / "run"
     result = run("train", "-m", "eszsl", "-d", "toy", "--seed", "3", "--out", str(out), "-q")

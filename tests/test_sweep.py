@@ -282,7 +282,7 @@ def test_missing_matplotlib_is_a_clear_error(local_sweep, monkeypatch):
 
 
 def test_run_plot_draws_loss_terms_only():
-    from zsl_toolkit.sweep.plots import loss_terms
+    from zsl_toolkit.plots import loss_terms
 
     rows = [{"stage": "vae", "stage_index": 0, "epoch": 3, "seconds": 1.5, "kl": 2.0, "loss": 9.0}]
     assert loss_terms(rows) == ["kl", "loss"]

@@ -1,6 +1,6 @@
 """The ``zsl`` command line: parse, call one library function, print.
 
-Heavy imports (torch, scipy, the pipeline) happen inside command bodies so ``zsl --help`` and
+Heavy imports (torch, the pipeline) happen inside command bodies so ``zsl --help`` and
 ``zsl list`` stay fast. Every :class:`~zsl_toolkit.errors.ZSLError` becomes a one-line
 ``error: ...`` on stderr and a non-zero exit.
 """
@@ -104,7 +104,13 @@ def cli() -> None:
 
 
 @cli.command("list")
-def list_cmd() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also what each plugin is and an exporter's options (imports every plugin).",
+)
+def list_cmd(verbose) -> None:
     """List installed plugins per group, with their distribution and version."""
     from zsl_toolkit.registry import list_registries
 
@@ -115,6 +121,11 @@ def list_cmd() -> None:
             click.echo("  (none installed)")
         for info in infos:
             click.echo(f"  {info.name:<16} {info.distribution} {info.version}")
+            if verbose:
+                from zsl_toolkit.plugin_info import describe
+
+                for line in describe(kind, info.name):
+                    click.echo(f"      {line}")
 
 
 data_root_option = click.option(
@@ -211,54 +222,32 @@ def train(
         return
     if not method or not dataset:
         raise ConfigError("zsl train needs --method and --dataset (or --resume RUN_DIR)")
-    from zsl_toolkit.data.protocol import check_protocol
-    from zsl_toolkit.params import check_params, parse_params, read_config
-    from zsl_toolkit.pipeline import DEFAULT_EVALUATORS
     from zsl_toolkit.pipeline import train as run_train
-    from zsl_toolkit.registry import method_registry
-    from zsl_toolkit.training import TrainConfig
+    from zsl_toolkit.settings import run_settings
 
-    valid = method_registry().load(method).param_defaults()
-    file_cfg: dict[str, Any] = {}
-    merged: dict[str, Any] = {}
-    if config_file:
-        file_cfg = read_config(Path(config_file))
-        allowed = {
-            "params",
-            "seed",
-            "epochs",
-            "batch_size",
-            "device",
-            "data_root",
-            "evaluators",
-            "protocol",
-        }
-        unknown = sorted(set(file_cfg) - allowed)
-        if unknown:
-            raise _config_error(
-                f"{config_file}: unknown key(s) {', '.join(unknown)} (valid: {', '.join(sorted(allowed))})"
-            )
-        merged.update(
-            check_params(dict(file_cfg.get("params", {})), valid, f"{config_file} [params]")
-        )
-    merged.update(parse_params(params, valid))
-    cfg = TrainConfig(
-        seed=seed if seed is not None else int(file_cfg.get("seed", 0)),
-        device=device or file_cfg.get("device", "auto"),
-        epochs=epochs if epochs is not None else file_cfg.get("epochs"),
-        batch_size=batch_size if batch_size is not None else file_cfg.get("batch_size"),
+    settings = run_settings(
+        method,
+        dataset,
+        config_file=config_file,
+        param_items=params,
+        seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        device=device,
+        evaluators=evaluators,
+        data_root=data_root,
+        protocol=protocol,
         quiet=quiet,
     )
     result = run_train(
-        method,
-        dataset,
-        params=merged,
-        config=cfg,
-        root=data_root or file_cfg.get("data_root"),
+        settings.method,
+        settings.dataset,
+        params=settings.params,
+        config=settings.config,
+        root=settings.data_root,
         out=out,
-        evaluators=tuple(evaluators or file_cfg.get("evaluators", DEFAULT_EVALUATORS)),
-        protocol=protocol
-        or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
+        evaluators=settings.evaluators,
+        protocol=settings.protocol,
     )
     click.echo(f"run directory: {result.run_dir}")
     print_metrics(result.metrics)
@@ -274,12 +263,6 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _config_error(msg: str) -> ZSLError:
-    from zsl_toolkit.errors import ConfigError
-
-    return ConfigError(msg)
-
-
 @cli.command()
 @click.argument("run_dir", type=click.Path())
 @click.option(
@@ -293,7 +276,8 @@ def _config_error(msg: str) -> ZSLError:
 @click.option("--json", "as_json", is_flag=True, help="Print the full metrics as JSON.")
 def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     """Reload a run directory and evaluate it on its dataset (no retraining)."""
-    from zsl_toolkit.pipeline import DEFAULT_EVALUATORS, evaluate_run
+    from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
+    from zsl_toolkit.pipeline import evaluate_run
 
     metrics = evaluate_run(run_dir, tuple(evaluators) or DEFAULT_EVALUATORS, data_root)
     if as_json:
@@ -302,33 +286,32 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
         print_metrics(metrics)
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("run_dir", type=click.Path())
 @click.option("--format", "-f", "fmt", required=True, help="Exporter name (see `zsl list`).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Output file.")
 @click.option(
     "--option", "options", multiple=True, metavar="KEY=VALUE", help="Exporter option (repeatable)."
 )
-@click.option("--opset", type=int, default=None, help="ONNX opset (exporters that use one).")
 @data_root_option
-def export(run_dir, fmt, output, options, opset, data_root) -> None:
-    """Export a run's inference module (raw features -> class scores)."""
-    from zsl_toolkit.errors import ConfigError
-    from zsl_toolkit.pipeline import load_run
-    from zsl_toolkit.registry import exporter_registry
+@click.pass_context
+def export(ctx, run_dir, fmt, output, options, data_root) -> None:
+    """Export a run's inference module (raw features -> class scores).
 
-    exporter = exporter_registry().load(fmt)()
-    run = load_run(run_dir)
-    opts: dict[str, Any] = {}
-    for item in options:
-        if "=" not in item:
-            raise ConfigError(f"--option '{item}' is not of the form key=value")
-        k, v = item.split("=", 1)
-        opts[k] = v
-    if opset is not None:
-        opts["opset"] = opset
+    Options the chosen exporter declares are given as --NAME VALUE (e.g. --opset 17 for onnx)
+    or --option NAME=VALUE; `zsl list --verbose` shows each exporter's options.
+    """
+    from zsl_toolkit.export.options import parse_exporter_args
+    from zsl_toolkit.registry import exporter_registry
+    from zsl_toolkit.rundir import load_run
+
+    exporter_cls = exporter_registry().load(fmt)
+    opts = parse_exporter_args(exporter_cls, fmt, options, ctx.args)
     if data_root:
         opts["data_root"] = data_root
+    opts = exporter_cls.check_options(opts, fmt)
+    run = load_run(run_dir)
+    exporter = exporter_cls()
     target = Path(output) if output else Path(run_dir) / f"model{exporter.suffix}"
     path = exporter.export(run, target, opts)
     click.echo(f"exported: {path}")
@@ -450,6 +433,7 @@ def sweep(
     import dataclasses
 
     from zsl_toolkit.errors import ConfigError, TrialsFailed
+    from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
     from zsl_toolkit.sweep import (
         config_from_options,
         load_sweep_config,
@@ -457,12 +441,7 @@ def sweep(
         run_sweep,
         write_report,
     )
-    from zsl_toolkit.sweep.config import (
-        DEFAULT_EVALUATORS,
-        check_protocols,
-        parse_seeds,
-        split_values,
-    )
+    from zsl_toolkit.sweep.config import check_protocols, parse_seeds, split_values
 
     seed_list = parse_seeds(seeds) if seeds is not None else None
     protocol_list = (
@@ -538,7 +517,7 @@ def report(sweep_dir, published, plot_param, metric) -> None:
     result = write_report(sweep_dir, published=published)
     click.echo(result.markdown)
     if plot_param:
-        from zsl_toolkit.sweep.plots import plot_sweep
+        from zsl_toolkit.plots import plot_sweep
 
         click.echo(f"plot: {plot_sweep(sweep_dir, plot_param, metric)}")
 
@@ -550,7 +529,7 @@ def report(sweep_dir, published, plot_param, metric) -> None:
 )
 def plot(run_dir, out) -> None:
     """Plot a run's training curves and its seen-unseen accuracy curve (PNG)."""
-    from zsl_toolkit.sweep.plots import plot_run
+    from zsl_toolkit.plots import plot_run
 
     click.echo(f"plot: {plot_run(run_dir, out)}")
 

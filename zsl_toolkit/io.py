@@ -15,11 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-#: A run's per-epoch training log (JSON lines), and the keys of its records that are not loss
-#: terms: shared by the trainer that writes it and the plots that read it.
-LOG = "log.jsonl"
-LOG_META_KEYS = ("stage", "stage_index", "epoch", "seconds")
-
 _UMASK: int | None = None
 
 

@@ -1,73 +1,55 @@
 """Train and evaluate as library calls; the CLI is a thin layer over these.
 
-A run directory holds ``run.json`` (resolved configuration, dataset, versions, status),
-``model.pt`` (tensors only; loaded with ``weights_only=True``), ``metrics.json``,
-``log.jsonl`` and, while training, ``checkpoint.pt``. It is created only after the data,
-method and parameters have been validated, so bad input never leaves a half-made directory.
+A run directory (layout and reading back in :mod:`zsl_toolkit.rundir`) is created only after
+the data, method and parameters have been validated, so bad input never leaves a half-made
+directory.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import platform
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from zsl_toolkit import __version__
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.protocol import apply_protocol, check_protocol
-from zsl_toolkit.data.resolve import data_root, load_dataset
-from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted, ZSLError, one_line
-from zsl_toolkit.evaluation.base import EvalInput
+from zsl_toolkit.data.resolve import load_dataset
+from zsl_toolkit.device import resolve_device
+from zsl_toolkit.errors import RunDirError, TrainingInterrupted
+from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS, EvalInput
 from zsl_toolkit.io import atomic_write, write_json
-from zsl_toolkit.methods.base import Method, ModelSpec
+from zsl_toolkit.methods.base import Method
 from zsl_toolkit.registry import evaluator_registry, method_registry
-from zsl_toolkit.training.config import TrainConfig
-from zsl_toolkit.training.trainer import (
+from zsl_toolkit.rundir import (
     CHECKPOINT,
+    METRICS_FILE,
+    MODEL_FILE,
+    RUN_FILE,
     STAGE_START,
-    Trainer,
-    load_state,
-    resolve_device,
+    RunResult,
+    complete_record,
+    default_run_dir,
+    load_run,
+    load_run_data,
+    make_run_dir,
+    new_record,
+    read_record,
+    run_train_config,
 )
+from zsl_toolkit.training.config import TrainConfig
+from zsl_toolkit.training.trainer import Trainer
 
-DEFAULT_EVALUATORS = ("gzsl", "zsl", "calibrated")
-RUN_FILE = "run.json"
-MODEL_FILE = "model.pt"
-METRICS_FILE = "metrics.json"
-
-
-@dataclass
-class RunResult:
-    """A trained (or reloaded) method with its run's metadata."""
-
-    method: Method
-    run_dir: Path | None
-    config: dict[str, Any]
-    metrics: dict[str, Any]
-
-
-def versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    import h5py
-    import scipy
-
-    return {
-        "zsl-toolkit": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "h5py": h5py.__version__,
-        "click": version("click"),
-    }
+__all__ = [
+    "DEFAULT_EVALUATORS",
+    "RunResult",
+    "evaluate",
+    "evaluate_run",
+    "load_run",
+    "resume",
+    "train",
+]
 
 
 def evaluation_input(method: Method, data: ZSLData) -> EvalInput:
@@ -94,12 +76,6 @@ def evaluate(
     return {name: cls().evaluate(inputs) for name, cls in zip(evaluators, classes, strict=True)}
 
 
-def default_run_dir(method: str, dataset: str, seed: int) -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    slug = Path(dataset).name.replace(".h5", "") or "data"
-    return Path("runs") / f"{method}-{slug}-s{seed}-{stamp}"
-
-
 def train(
     method: str,
     dataset: str,
@@ -112,7 +88,8 @@ def train(
     data: ZSLData | None = None,
     protocol: str = "test",
 ) -> RunResult:
-    """Train ``method`` on ``dataset``, evaluate, and (if ``out`` is not False) save a run dir.
+    """Train ``method`` on ``dataset``, evaluate, and save a run directory (``out``, else
+    :func:`~zsl_toolkit.rundir.default_run_dir`).
 
     ``data`` may be passed to skip loading (the dataset string is still recorded); it is the
     dataset as loaded, before ``protocol`` (``test``, or ``val``: see
@@ -128,20 +105,8 @@ def train(
     if data is None:
         data = load_dataset(dataset, root)
     data = apply_protocol(data, protocol)
-    run_dir = _make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
-    record: dict[str, Any] = {
-        "status": "running",
-        "method": method,
-        "params": instance.get_params(),
-        "dataset": dataset,
-        "dataset_path": _dataset_path(dataset),
-        "data_root": str(data_root(root).resolve()) if data_root(root) else None,
-        "protocol": protocol,
-        "data_summary": data.summary(),
-        "train": config.to_dict(),
-        "versions": versions(),
-        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
+    run_dir = make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
+    record = new_record(method, instance.get_params(), dataset, root, protocol, data, config)
     write_json(run_dir / RUN_FILE, record)
     return _run(instance, data, config, run_dir, record, evaluators, resume=False)
 
@@ -156,16 +121,15 @@ def resume(
     """Continue an interrupted ``train`` from its last checkpoint; final metrics equal those
     of an uninterrupted run with the same seed (on CPU)."""
     run_dir = Path(run_dir)
-    record = _read_record(run_dir)
+    record = read_record(run_dir)
     if record.get("status") == "complete":
         raise RunDirError(f"{run_dir}: training already completed; nothing to resume")
     try:
         instance = method_registry().load(record["method"]).create(record["params"])
-        config = TrainConfig(**{**record["train"], "quiet": quiet})
-        dataset = record.get("dataset_path") or record["dataset"]
+        config = run_train_config(record, quiet)
     except (KeyError, TypeError) as exc:
         raise RunDirError(f"{run_dir / RUN_FILE}: incomplete run record ({exc})") from None
-    data = _run_data(record, dataset, root)
+    data = load_run_data(record, root)
     return _run(instance, data, config, run_dir, record, evaluators, resume=True)
 
 
@@ -195,82 +159,16 @@ def _run(
     metrics = evaluate(instance, data, evaluators)
     metrics["train_seconds"] = round(train_seconds, 3)
     write_json(run_dir / METRICS_FILE, metrics)
-    record.update(
-        status="complete",
-        resolved_params=_jsonable(instance.effective_params()),
-        spec=instance.spec_.to_dict(),
-        device=str(resolve_device(config.device)),
-        finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    complete_record(
+        record,
+        instance.effective_params(),
+        instance.spec_.to_dict(),
+        str(resolve_device(config.device)),
     )
     write_json(run_dir / RUN_FILE, record)
     for name in (CHECKPOINT, STAGE_START):
         (run_dir / name).unlink(missing_ok=True)
     return RunResult(instance, run_dir, record, metrics)
-
-
-def _dataset_path(dataset: str) -> str | None:
-    p = Path(dataset).expanduser()
-    return str(p.resolve()) if p.exists() else None
-
-
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.item() if hasattr(v, "item") else v) for k, v in d.items()}
-
-
-def _make_run_dir(path: Path) -> Path:
-    if path.exists() and any(path.iterdir()):
-        raise ConfigError(
-            f"output directory {path} already exists and is not empty; choose another --out"
-        )
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"cannot create output directory {path}: {exc.strerror}") from None
-    return path
-
-
-def _read_record(run_dir: Path) -> dict[str, Any]:
-    run_file = run_dir / RUN_FILE
-    if not run_dir.is_dir() or not run_file.is_file():
-        raise RunDirError(
-            f"{run_dir} is not a run directory (no {RUN_FILE}); pass the folder `zsl train` wrote"
-        )
-    try:
-        record = json.loads(run_file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RunDirError(f"{run_file}: unreadable run record ({exc})") from None
-    if not isinstance(record, dict):
-        raise RunDirError(f"{run_file}: run record is not a JSON object")
-    return record
-
-
-def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
-    """Rebuild a completed run's method from its directory, without training data."""
-    run_dir = Path(run_dir)
-    record = _read_record(run_dir)
-    if record.get("status") != "complete" or not (run_dir / MODEL_FILE).is_file():
-        raise RunDirError(
-            f"{run_dir}: training did not complete (status {record.get('status')!r}); nothing to load"
-        )
-    method = method_registry().load(record["method"]).create(record["params"])
-    method.setup(ModelSpec.from_dict(record["spec"]))
-    try:
-        state = load_state(run_dir / MODEL_FILE)
-        method.modules().load_state_dict(state)
-    except ZSLError:
-        raise
-    except Exception as exc:  # weights of another model: a user problem, not a crash
-        raise RunDirError(
-            f"{run_dir / MODEL_FILE}: cannot load model weights ({one_line(exc)[:200]})"
-        ) from None
-    method.to(resolve_device(device))
-    metrics = {}
-    if (run_dir / METRICS_FILE).is_file():
-        try:
-            metrics = json.loads((run_dir / METRICS_FILE).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RunDirError(f"{run_dir / METRICS_FILE}: unreadable metrics ({exc})") from None
-    return RunResult(method, run_dir, record, metrics)
 
 
 def evaluate_run(
@@ -280,14 +178,4 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Reload a run and evaluate it on its dataset's test splits (no retraining)."""
     result = load_run(run_dir)
-    record = result.config
-    dataset = record.get("dataset_path") or record["dataset"]
-    data = _run_data(record, dataset, root)
-    return evaluate(result.method, data, evaluators)
-
-
-def _run_data(record: dict[str, Any], dataset: str, root: str | Path | None) -> ZSLData:
-    """A run's dataset under the run's protocol (runs from before protocols used ``test``)."""
-    protocol = check_protocol(record.get("protocol", "test"), f"{RUN_FILE} protocol")
-    data = load_dataset(dataset, root if root is not None else record.get("data_root"))
-    return apply_protocol(data, protocol)
+    return evaluate(result.method, load_run_data(result.config, root), evaluators)

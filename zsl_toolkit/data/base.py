@@ -18,6 +18,7 @@ class Dataset(ABC):
     """
 
     description: ClassVar[str] = ""
+    """One line shown by ``zsl list --verbose``."""
 
     @abstractmethod
     def load(self, data_root: Path | None = None) -> ZSLData:

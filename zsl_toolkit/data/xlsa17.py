@@ -35,7 +35,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.data.container import REQUIRED_SPLITS, ZSLData
 from zsl_toolkit.data.hdf5 import MAX_COMPRESSION_RATIO, check_declared_size
 from zsl_toolkit.data.mat5 import Mat5File, file_kind
 from zsl_toolkit.errors import DataError, one_line
@@ -49,7 +49,6 @@ SPLIT_KEYS = {
     "train": "train_loc",
     "val": "val_loc",
 }
-REQUIRED_SPLITS = ("trainval", "test_seen", "test_unseen")
 NAMES_KEY = "allclasses_names"
 _ITEMSIZE = {
     "double": 8,

@@ -8,6 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+#: What ``zsl train``, ``zsl evaluate``, sweeps and ``zsl predict --dataset`` run by default.
+DEFAULT_EVALUATORS = ("gzsl", "zsl", "calibrated")
+
 
 @dataclass
 class EvalInput:
@@ -25,6 +28,7 @@ class Evaluator(ABC):
     """Turns test-split scores into metrics: a JSON-serialisable dict of plain values."""
 
     description: ClassVar[str] = ""
+    """One line shown by ``zsl list --verbose``."""
     headline: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod

@@ -17,14 +17,6 @@ def per_class_accuracy(
     return out
 
 
-def mean_per_class_accuracy(
-    predictions: np.ndarray, labels: np.ndarray, classes: np.ndarray
-) -> float:
-    """Per-class mean top-1 accuracy over the classes present in ``labels`` (xlsa17's metric)."""
-    acc = per_class_accuracy(predictions, labels, classes)
-    return float(np.mean(list(acc.values()))) if acc else 0.0
-
-
 def harmonic_mean(u: float, s: float) -> float:
     """H = 2US / (U + S), 0 when both are 0."""
     return 2.0 * u * s / (u + s) if (u + s) > 0 else 0.0

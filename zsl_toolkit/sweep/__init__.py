@@ -4,7 +4,7 @@
 Ray, resumes an interrupted sweep, and ``zsl report`` aggregates the completed trials over
 seeds. Modules: :mod:`.config` (reading), :mod:`.plan` (trials and their ids),
 :mod:`.executors` and :mod:`.worker` (running), :mod:`.runner` (resume, state, failures),
-:mod:`.progress`, :mod:`.report` and :mod:`.plots`.
+:mod:`.progress` and :mod:`.report` (plots: :mod:`zsl_toolkit.plots`).
 """
 
 from zsl_toolkit.sweep.config import (

@@ -16,19 +16,14 @@ the line when it can be found, and the key.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zsl_toolkit.errors import ConfigError
+from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
+from zsl_toolkit.tomlcompat import tomllib
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-DEFAULT_EVALUATORS = ("gzsl", "zsl", "calibrated")
 SWEEP_KEYS = {
     "name",
     "seeds",

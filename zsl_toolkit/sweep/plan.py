@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zsl_toolkit.device import check_device
 from zsl_toolkit.errors import ConfigError, PluginNotFound, ZSLError
 from zsl_toolkit.sweep.config import MethodEntry, SweepConfig
 
@@ -83,11 +84,6 @@ def expand(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Cartesian product of the axes of ``grid`` in their given order (one point if empty)."""
     keys = list(grid)
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
-
-
-def _check_device(device: str, where: str) -> None:
-    if device not in ("auto", "cpu") and not device.startswith("cuda"):
-        raise ConfigError(f"{where}: device must be auto, cpu or cuda[:N], got '{device}'")
 
 
 def _resolve_dataset(
@@ -180,7 +176,7 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
         except ZSLError as exc:
             where = f"{config.source}: [sweep] evaluators" if from_file else "--evaluator"
             raise type(exc)(f"{where}: {exc}") from None
-    _check_device(config.device, f"{config.source}: [sweep] device" if from_file else "--device")
+    check_device(config.device, f"{config.source}: [sweep] device" if from_file else "--device")
     default_root_where = f"{config.source}: [sweep] data_root" if from_file else "--data-root"
     datasets = [
         (

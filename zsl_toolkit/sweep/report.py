@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from zsl_toolkit.io import atomic_write
+from zsl_toolkit.rundir import METRICS_FILE
 from zsl_toolkit.sweep.plan import Trial
 from zsl_toolkit.sweep.runner import ERROR_FILE, is_complete, load_plan, read_json, trial_dir
 
@@ -144,7 +145,7 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
             )
         cell.trials.append(t.id)
         d = trial_dir(sweep_dir, t.id)
-        metrics = read_json(d / "metrics.json") if is_complete(d, t) else None
+        metrics = read_json(d / METRICS_FILE) if is_complete(d, t) else None
         if not isinstance(metrics, dict):
             if (d / ERROR_FILE).is_file():
                 cell.failed.append(t.id)

@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.io import write_json
+from zsl_toolkit.rundir import METRICS_FILE, RUN_FILE
 from zsl_toolkit.sweep.config import SweepConfig
 from zsl_toolkit.sweep.executors import make_executor
 from zsl_toolkit.sweep.plan import Trial, canonical, plan_trials
@@ -65,12 +66,12 @@ def read_json(path: Path) -> Any:
 
 def is_complete(run_dir: Path, trial: Trial) -> bool:
     """Whether ``run_dir`` holds a finished run of exactly ``trial``'s resolved config."""
-    record = read_json(run_dir / "run.json")
+    record = read_json(run_dir / RUN_FILE)
     marker = read_json(run_dir / TRIAL_FILE)
     return (
         isinstance(record, dict)
         and record.get("status") == "complete"
-        and (run_dir / "metrics.json").is_file()
+        and (run_dir / METRICS_FILE).is_file()
         and isinstance(marker, dict)
         and canonical(marker.get("config")) == trial.config
     )

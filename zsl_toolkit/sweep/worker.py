@@ -51,7 +51,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
         from zsl_toolkit.errors import ZSLError
         from zsl_toolkit.io import write_json
         from zsl_toolkit.pipeline import train
-        from zsl_toolkit.training import TrainConfig
+        from zsl_toolkit.settings import run_settings
 
         torch.set_num_threads(int(payload["threads"]))
         cfg = payload["config"]
@@ -59,23 +59,30 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
         if run_dir.exists():  # left by an interrupted attempt: start clean
             shutil.rmtree(run_dir)
         try:
-            data = _dataset(cfg["dataset"], cfg["data_root"])
-            result = train(
+            settings = run_settings(
                 cfg["method"],
                 cfg["dataset"],
-                params=dict(payload["params"]),
-                config=TrainConfig(
-                    seed=int(cfg["seed"]),
-                    device=cfg["device"],
-                    epochs=cfg["epochs"],
-                    batch_size=cfg["batch_size"],
-                    quiet=True,
-                ),
-                root=cfg["data_root"],
-                out=run_dir,
-                evaluators=tuple(cfg["evaluators"]),
-                data=data,
+                params=payload["params"],
+                seed=int(cfg["seed"]),
+                epochs=cfg["epochs"],
+                batch_size=cfg["batch_size"],
+                device=cfg["device"],
+                evaluators=cfg["evaluators"],
+                data_root=cfg["data_root"],
                 protocol=cfg.get("protocol", "test"),
+                quiet=True,
+            )
+            data = _dataset(settings.dataset, settings.data_root)
+            result = train(
+                settings.method,
+                settings.dataset,
+                params=settings.params,
+                config=settings.config,
+                root=settings.data_root,
+                out=run_dir,
+                evaluators=settings.evaluators,
+                data=data,
+                protocol=settings.protocol,
             )
         except ZSLError as exc:
             return _failed(info, started, str(exc), None)

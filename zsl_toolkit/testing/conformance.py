@@ -43,7 +43,8 @@ def check_method(
     ``method`` is a registered name (the CLI check then also runs) or a class. ``params``
     shrink the method for speed; ``epochs`` overrides its primary stage's epochs.
     """
-    from zsl_toolkit.pipeline import load_run, train
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.rundir import load_run
 
     params = dict(params or {})
     name = method if isinstance(method, str) else None

@@ -21,7 +21,6 @@ import json
 import random
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,27 +28,12 @@ import numpy as np
 import torch
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.errors import DeviceError, RunDirError, UnsafeFileError, one_line
-from zsl_toolkit.io import LOG, LOG_META_KEYS, atomic_write
+from zsl_toolkit.device import resolve_device
+from zsl_toolkit.errors import RunDirError, UnsafeFileError, one_line
+from zsl_toolkit.io import atomic_write
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update
+from zsl_toolkit.rundir import CHECKPOINT, LOG, LOG_META_KEYS, STAGE_START
 from zsl_toolkit.training.config import TrainConfig
-
-CHECKPOINT = "checkpoint.pt"
-STAGE_START = "stage_start.pt"
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` fails clearly when unavailable."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise DeviceError(
-            f"--device {name} was requested but CUDA is not available on this machine "
-            f"(torch {torch.__version__}); use --device cpu or auto"
-        )
-    if name != "cpu" and not name.startswith("cuda"):
-        raise DeviceError(f"--device must be auto, cpu or cuda[:N], got '{name}'")
-    return torch.device(name)
 
 
 def seed_everything(seed: int) -> None:
@@ -92,9 +76,6 @@ def load_state(path: Path) -> dict[str, Any]:
         raise RunDirError(
             f"{path}: unreadable or truncated tensor file ({one_line(exc)[:200]})"
         ) from None
-
-
-EpochCallback = Callable[[dict[str, Any]], None]
 
 
 class Trainer:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.pipeline import RunResult
+from zsl_toolkit.rundir import RunResult
 
 # minmax preprocessing puts a fitted scaler inside the graph; these values give toy metrics
 # away from 0 and 1, so comparisons of U/S/H are informative.

@@ -140,7 +140,8 @@ def evaluate_dataset(
 ) -> dict[str, Any]:
     """Metrics of the ONNX model on ``dataset``'s test splits (default: all core evaluators)."""
     from zsl_toolkit.data.resolve import load_dataset
-    from zsl_toolkit.pipeline import DEFAULT_EVALUATORS, evaluate
+    from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
+    from zsl_toolkit.pipeline import evaluate
     from zsl_toolkit.registry import evaluator_registry
 
     evaluators = tuple(evaluators or DEFAULT_EVALUATORS)

@@ -19,6 +19,7 @@ import copy
 import logging
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -31,17 +32,15 @@ from torch import nn
 from zsl_onnx.format import FORMAT_KEY, FORMAT_VERSION, INPUT, MIN_OPSET, PREDICTION, SCORES
 from zsl_onnx.parity import ParityReport, check_parity
 from zsl_toolkit.errors import ConfigError, ExportError
-from zsl_toolkit.export.base import Exporter, io_spec
+from zsl_toolkit.export.base import Exporter, ExporterOption, io_spec
 from zsl_toolkit.io import atomic_write
-from zsl_toolkit.pipeline import RunResult
+from zsl_toolkit.rundir import RunResult, load_run_data
 
 EXAMPLE_BATCH = 2
 """Rows in the tracing example; 1 would let the tracer specialise the batch axis."""
 
 PARITY_BATCHES = (97, 1)
 """onnxruntime batch sizes of the parity run: neither is the tracing example's."""
-
-OPTIONS = ("opset", "data_root")
 
 
 class ScoresAndPrediction(nn.Module):
@@ -69,13 +68,16 @@ class ExportReport:
 class OnnxExporter(Exporter):
     """ONNX graph (features -> scores, prediction), checked and compared with onnxruntime.
 
-    Options: ``opset`` (int, at least 18; default: torch's), ``data_root`` (where the run's
-    dataset lives, when it moved since training). ``export`` prints the parity numbers on
-    stderr and keeps them in :attr:`report`.
+    Options: ``opset`` (declared below) and the common ``data_root`` (where the run's dataset
+    lives, when it moved since training). ``export`` prints the parity numbers on stderr and
+    keeps them in :attr:`report`.
     """
 
     suffix: ClassVar[str] = ".onnx"
     description: ClassVar[str] = "ONNX (features -> scores, prediction), parity-checked"
+    options: ClassVar[tuple[ExporterOption, ...]] = (
+        ExporterOption("opset", int, f"ONNX opset, at least {MIN_OPSET} (default: torch's)"),
+    )
 
     report: ExportReport | None = None
 
@@ -88,12 +90,8 @@ class OnnxExporter(Exporter):
         self, run: RunResult, output: Path, options: dict[str, Any]
     ) -> ExportReport:
         """Export, check and verify; return the parity numbers. Raises ExportError."""
-        opset = _opset(options)
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConfigError(
-                f"unknown onnx exporter option(s) {', '.join(unknown)}; valid: {', '.join(OPTIONS)}"
-            )
+        options = self.check_options(options, "onnx")
+        opset = _opset(options.get("opset"))
         output = Path(output)
         if not output.parent.is_dir():
             raise ConfigError(f"cannot export to {output}: folder {output.parent} does not exist")
@@ -101,7 +99,12 @@ class OnnxExporter(Exporter):
         features = _test_features(run, options.get("data_root"))
         module = ScoresAndPrediction(copy.deepcopy(run.method.inference_module()).cpu()).eval()
         model = to_onnx_model(
-            module, features[:EXAMPLE_BATCH], opset, run.config.get("method", "?")
+            module,
+            features[:EXAMPLE_BATCH],
+            opset,
+            run.config.get("method", "?"),
+            input_name=spec.input_name,
+            output_names=spec.output_names,
         )
         metadata = {
             **spec.metadata,
@@ -112,9 +115,10 @@ class OnnxExporter(Exporter):
         for key, value in metadata.items():
             entry = model.metadata_props.add()
             entry.key, entry.value = key, value
+        scores, prediction = spec.output_names
         model.doc_string = (
-            f"{INPUT} [batch, {spec.input_dim}] raw visual features -> {SCORES} [batch, C], "
-            f"{PREDICTION} [batch] (argmax class id); class names in metadata"
+            f"{spec.input_name} [batch, {spec.input_dim}] raw visual features -> {scores} "
+            f"[batch, C], {prediction} [batch] (argmax class id); class names in metadata"
         )
         data = model.SerializeToString()
         checked: list[ParityReport] = []
@@ -135,14 +139,11 @@ class OnnxExporter(Exporter):
         return ExportReport(path=output, opset=_default_opset(model, -1), parity=parity)
 
 
-def _opset(options: dict[str, Any]) -> int | None:
-    value = options.get("opset")
-    if value is None:
+def _opset(opset: int | None) -> int | None:
+    """The requested opset (already an int: a declared option), checked against the range
+    torch's exporter writes and onnx knows."""
+    if opset is None:
         return None
-    try:
-        opset = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"opset must be an integer, got '{value}'") from None
     import onnx
 
     highest = onnx.defs.onnx_opset_version()
@@ -156,13 +157,11 @@ def _opset(options: dict[str, Any]) -> int | None:
 
 def _test_features(run: RunResult, root: str | None) -> np.ndarray:
     """The run's test_seen and test_unseen features, reloaded as evaluate_run does."""
-    from zsl_toolkit.data.resolve import load_dataset
-
     record = run.config
-    dataset = record.get("dataset_path") or record.get("dataset")
-    if not dataset:
+    if not (record.get("dataset_path") or record.get("dataset")):
         raise ExportError("the run records no dataset; parity needs its test features")
-    data = load_dataset(dataset, root if root is not None else record.get("data_root"))
+    data = load_run_data(record, root)
+    dataset = record.get("dataset_path") or record.get("dataset")
     spec = run.method.spec_
     if data.feature_dim != spec.feature_dim or data.n_classes != spec.n_classes:
         raise ExportError(
@@ -174,7 +173,13 @@ def _test_features(run: RunResult, root: str | None) -> np.ndarray:
 
 
 def to_onnx_model(
-    module: nn.Module, example: np.ndarray, opset: int | None = None, method: str = "module"
+    module: nn.Module,
+    example: np.ndarray,
+    opset: int | None = None,
+    method: str = "module",
+    *,
+    input_name: str = INPUT,
+    output_names: Sequence[str] = (SCORES, PREDICTION),
 ) -> Any:
     """ModelProto of ``module`` (features -> scores, prediction) with a dynamic batch axis.
 
@@ -189,8 +194,8 @@ def to_onnx_model(
                 (torch.from_numpy(np.ascontiguousarray(example)),),
                 None,
                 dynamo=True,
-                input_names=[INPUT],
-                output_names=[SCORES, PREDICTION],
+                input_names=[input_name],
+                output_names=list(output_names),
                 dynamic_shapes=({0: torch.export.Dim("batch", min=1)},),
                 verbose=False,
                 **kwargs,

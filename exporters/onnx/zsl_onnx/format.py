@@ -6,17 +6,28 @@ constants, and so a reader of a model file needs neither torch nor onnx to check
 
 from __future__ import annotations
 
+# The graph's input and outputs are the toolkit's standard inference interface
+# (``zsl_toolkit.export.io_spec``), whose names are defined there, once.
+from zsl_toolkit.export.base import FEATURES as INPUT
+from zsl_toolkit.export.base import PREDICTION, SCORES
+
 FORMAT_KEY = "zsl_toolkit.format"
 """Metadata key present in every file this exporter writes."""
 
 FORMAT_VERSION = "zsl-onnx/1"
 """Its value; bump the number when the graph's inputs, outputs or metadata change meaning."""
 
-INPUT = "features"
-SCORES = "scores"
-PREDICTION = "prediction"
-
 MIN_OPSET = 18
 """The lowest opset torch's ``torch.export``-based ONNX exporter writes without converting."""
+
+__all__ = [
+    "FORMAT_KEY",
+    "FORMAT_VERSION",
+    "INPUT",
+    "MIN_OPSET",
+    "PREDICTION",
+    "REQUIRED_METADATA",
+    "SCORES",
+]
 
 REQUIRED_METADATA = ("class_names", "seen_classes", "unseen_classes", "feature_dim")

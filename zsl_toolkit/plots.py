@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zsl_toolkit.errors import ConfigError, MissingDependency, RunDirError
-from zsl_toolkit.io import LOG, LOG_META_KEYS
+from zsl_toolkit.rundir import LOG, LOG_META_KEYS, METRICS_FILE, RUN_FILE
 
 
 def _figure(width: float, height: float) -> Any:
@@ -99,7 +99,7 @@ def loss_terms(rows: list[dict[str, Any]]) -> list[str]:
 def _read_log(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / LOG
     if not path.is_file():
-        raise RunDirError(f"{run_dir}: no log.jsonl; pass a run directory written by `zsl train`")
+        raise RunDirError(f"{run_dir}: no {LOG}; pass a run directory written by `zsl train`")
     records = []
     for i, line in enumerate(path.read_text().splitlines(), 1):
         if line.strip():
@@ -114,21 +114,21 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """A run's loss terms per epoch (one panel per stage) and, when the run was evaluated with
     calibrated stacking, its seen-unseen accuracy curve with AUSUC."""
     run_dir = Path(run_dir)
-    if not (run_dir / "run.json").is_file():
-        raise RunDirError(f"{run_dir} is not a run directory (no run.json)")
+    if not (run_dir / RUN_FILE).is_file():
+        raise RunDirError(f"{run_dir} is not a run directory (no {RUN_FILE})")
     records = _read_log(run_dir)
     stages: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         stages.setdefault(str(r.get("stage", "?")), []).append(r)
     curve = None
-    metrics_path = run_dir / "metrics.json"
+    metrics_path = run_dir / METRICS_FILE
     if metrics_path.is_file():
         calibrated = json.loads(metrics_path.read_text()).get("calibrated")
         if isinstance(calibrated, dict) and isinstance(calibrated.get("curve"), dict):
             curve = calibrated
     panels = len(stages) + (curve is not None)
     if panels == 0:
-        raise RunDirError(f"{run_dir}: log.jsonl is empty and there are no calibrated metrics")
+        raise RunDirError(f"{run_dir}: {LOG} is empty and there are no calibrated metrics")
     fig = _figure(4.2 * panels, 3.6)
     axes = fig.subplots(1, panels, squeeze=False)[0]
     for ax, (name, rows) in zip(axes, stages.items(), strict=False):

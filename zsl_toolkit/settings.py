@@ -1,0 +1,104 @@
+"""One training run's settings, merged from their sources in one place.
+
+``zsl train`` (a ``--config`` file, ``--param``, ``--seed``, ``--epochs``, ...) and the sweep
+worker (a planned trial) both build what they pass to :func:`zsl_toolkit.pipeline.train`
+here, so a run-level key means the same wherever it comes from. Precedence: explicit
+arguments, then the config file, then the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zsl_toolkit.errors import ConfigError
+from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
+from zsl_toolkit.training.config import TrainConfig
+
+CONFIG_KEYS = (
+    "params",
+    "seed",
+    "epochs",
+    "batch_size",
+    "device",
+    "data_root",
+    "evaluators",
+    "protocol",
+)
+"""Keys a ``--config`` file may hold."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything but the data that determines one training run."""
+
+    method: str
+    dataset: str
+    params: dict[str, Any]
+    config: TrainConfig
+    data_root: str | None
+    evaluators: tuple[str, ...]
+    protocol: str
+
+
+def run_settings(
+    method: str,
+    dataset: str,
+    *,
+    config_file: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+    param_items: Sequence[str] = (),
+    seed: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    device: str | None = None,
+    evaluators: Sequence[str] = (),
+    data_root: str | None = None,
+    protocol: str | None = None,
+    quiet: bool = False,
+) -> RunSettings:
+    """Merge a run's settings; parameters are checked against ``method``'s.
+
+    ``config_file`` is a TOML/JSON file of :data:`CONFIG_KEYS` with a ``[params]`` table,
+    ``params`` typed values already checked (a sweep's planned trial), ``param_items``
+    ``key=value`` strings (``--param``), applied in that order.
+    """
+    from zsl_toolkit.data.protocol import check_protocol
+    from zsl_toolkit.params import check_params, parse_params, read_config
+    from zsl_toolkit.registry import method_registry
+
+    valid = method_registry().load(method).param_defaults()
+    file_cfg: dict[str, Any] = {}
+    merged: dict[str, Any] = {}
+    if config_file:
+        file_cfg = read_config(Path(config_file))
+        unknown = sorted(set(file_cfg) - set(CONFIG_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"{config_file}: unknown key(s) {', '.join(unknown)} "
+                f"(valid: {', '.join(sorted(CONFIG_KEYS))})"
+            )
+        merged.update(
+            check_params(dict(file_cfg.get("params", {})), valid, f"{config_file} [params]")
+        )
+    merged.update(params or {})
+    merged.update(parse_params(tuple(param_items), valid))
+    config = TrainConfig(
+        seed=seed if seed is not None else int(file_cfg.get("seed", 0)),
+        device=device or file_cfg.get("device", "auto"),
+        epochs=epochs if epochs is not None else file_cfg.get("epochs"),
+        batch_size=batch_size if batch_size is not None else file_cfg.get("batch_size"),
+        quiet=quiet,
+    )
+    return RunSettings(
+        method=method,
+        dataset=dataset,
+        params=merged,
+        config=config,
+        data_root=data_root or file_cfg.get("data_root"),
+        evaluators=tuple(evaluators or file_cfg.get("evaluators", DEFAULT_EVALUATORS)),
+        protocol=protocol
+        or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
+    )
