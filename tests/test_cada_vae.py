@@ -98,7 +98,10 @@ def test_vae_loss_matches_hand_computation():
     eps_s = torch.randn(2, 1).double().numpy()
     torch.manual_seed(3)
     terms = method.vae_loss(
-        torch.tensor(x, dtype=torch.float32), torch.tensor(s, dtype=torch.float32), epoch
+        torch.tensor(x, dtype=torch.float32),
+        torch.tensor(s, dtype=torch.float32),
+        torch.tensor([0, 1]),
+        epoch,
     )
 
     mu_v, lv_v = _np_encoder(weights, "visual_encoder", x)
@@ -134,7 +137,10 @@ def test_vae_loss_matches_hand_computation():
     # Before the distance warm-up starts, the distance term carries no weight.
     torch.manual_seed(3)
     early = method.vae_loss(
-        torch.tensor(x, dtype=torch.float32), torch.tensor(s, dtype=torch.float32), 5
+        torch.tensor(x, dtype=torch.float32),
+        torch.tensor(s, dtype=torch.float32),
+        torch.tensor([0, 1]),
+        5,
     )
     assert early["loss"].item() == pytest.approx(rec + 5 / 93 * 0.25 * kl, rel=1e-5)
 
@@ -214,11 +220,12 @@ def test_gzsl_latent_set_shapes_and_labels():
 
 def test_classifier_epochs_resolution():
     spec = ModelSpec(8, 4, 5, (0, 1, 2), (3, 4), tuple("abcde"), dataset="cub")
-    assert CADAVAE().resolved_classifier_epochs(spec) == 23
-    assert CADAVAE(classifier_epochs=3).resolved_classifier_epochs(spec) == 3
+    assert CADAVAE().resolve(spec)["classifier_epochs"] == 23
+    assert CADAVAE(classifier_epochs=3).resolve(spec)["classifier_epochs"] == 3
     other = ModelSpec(8, 4, 5, (0, 1, 2), (3, 4), tuple("abcde"), dataset="toy")
     steps = (3 * 200 + 2 * 400) // 32
-    assert CADAVAE().resolved_classifier_epochs(other) == round(REFERENCE_CLASSIFIER_STEPS / steps)
+    epochs = CADAVAE().resolve(other)["classifier_epochs"]
+    assert epochs == round(REFERENCE_CLASSIFIER_STEPS / steps)
 
 
 # ---------------------------------------------------------------- determinism, CLI

@@ -27,7 +27,9 @@ def test_conformance(name, tmp_path):
     ("name", "param", "needle"),
     [
         ("devise", "lr=0", "lr must be a number > 0"),
-        ("ale", "batch_size=0", "batch_size must be an integer >= 1"),
+        ("ale", "margin=-1", "margin must be a number >= 0"),
+        ("ale", "batch_size=8", "batch_size is a run setting: use --batch-size"),
+        ("devise", "lrr=0.1", "did you mean 'lr'?"),
         ("f-clswgan", "critic_iters=0", "critic_iters must be an integer >= 1"),
         ("f-clswgan", "lr=fast", "lr must be a number > 0 or none"),
     ],
@@ -216,7 +218,7 @@ def test_final_classifier_trains_on_real_seen_plus_generated_unseen():
     [
         ("cub", {}, {"epochs": 56, "n_synthetic": 300, "cls_weight": 0.01, "lr": 1e-4}),
         ("FLO", {}, {"epochs": 80, "n_synthetic": 1200, "cls_weight": 0.1}),
-        ("awa1", {"epochs": 3}, {"epochs": 3, "n_synthetic": 1800, "lr": 1e-5}),
+        ("awa1", {"lr": 3e-5}, {"epochs": 30, "n_synthetic": 1800, "lr": 3e-5}),
         ("cub", {}, {"classifier_epochs": 25, "classifier_batch_size": 300}),
         ("synthetic", {}, {"epochs": 80, "n_synthetic": 100, "classifier_epochs": 100}),
         ("snu36", {"n_synthetic": 7}, {"n_synthetic": 7, "classifier_batch_size": 7}),
@@ -229,7 +231,9 @@ def test_dataset_dependent_defaults_resolve_from_the_spec(dataset, given, expect
     resolved = method.effective_params()
     assert {k: resolved[k] for k in expected} == expected
     assert resolved["noise_dim"] == 8  # the attribute dimension
-    assert method.get_params()["epochs"] == given.get("epochs")  # stored unchanged
+    assert method.get_params()["lr"] == given.get("lr")  # stored unchanged
+    method.setup(spec, epochs=3)  # a run's --epochs is what the GAN stage runs, and recorded
+    assert method.effective_params()["epochs"] == 3
 
 
 class _Interrupted(FCLSWGAN):

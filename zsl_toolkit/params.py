@@ -42,6 +42,20 @@ def _coerce(name: str, raw: str, default: Any, valid: dict[str, Any]) -> Any:
         return raw
 
 
+def _unknown(key: str, valid: dict[str, Any]) -> str:
+    """'KEY' is not a parameter..., with the closest name and where run settings go."""
+    import difflib
+
+    names = ", ".join(sorted(valid)) or "none"
+    from zsl_toolkit.methods.base import RUN_SETTINGS
+
+    close = [] if key in RUN_SETTINGS else difflib.get_close_matches(key, list(valid), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    if key in RUN_SETTINGS:
+        hint += f"; {key} is a run setting: use --{key.replace('_', '-')}"
+    return f"'{key}' is not a parameter of this method (valid: {names}){hint}"
+
+
 def parse_params(items: list[str] | tuple[str, ...], valid: dict[str, Any]) -> dict[str, Any]:
     """``["alpha=10", ...]`` -> typed dict, checked against ``valid`` (name -> default)."""
     out: dict[str, Any] = {}
@@ -54,19 +68,16 @@ def parse_params(items: list[str] | tuple[str, ...], valid: dict[str, Any]) -> d
         key, raw = item.split("=", 1)
         key = key.strip()
         if key not in valid:
-            raise ConfigError(f"--param '{key}' is not a parameter of this method (valid: {names})")
+            raise ConfigError(f"--param {_unknown(key, valid)}")
         out[key] = _coerce(key, raw.strip(), valid[key], valid)
     return out
 
 
 def check_params(given: dict[str, Any], valid: dict[str, Any], where: str) -> dict[str, Any]:
     """Check names and types of parameters read from a config file."""
-    names = ", ".join(sorted(valid)) or "none"
     for key, value in given.items():
         if key not in valid:
-            raise ConfigError(
-                f"{where}: '{key}' is not a parameter of this method (valid: {names})"
-            )
+            raise ConfigError(f"{where}: {_unknown(key, valid)}")
         default = valid[key]
         ok = (
             default is None
@@ -95,28 +106,3 @@ def read_config(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: malformed config: {exc}") from None
-
-
-def check_number(
-    method: object,
-    name: str,
-    *,
-    minimum: float = 0.0,
-    strict: bool = False,
-    integer: bool = False,
-    optional: bool = False,
-) -> None:
-    """Raise :class:`ConfigError` unless parameter ``name`` of ``method`` is a number at least
-    ``minimum`` (above it when ``strict``), an integer when ``integer``, or ``None`` when
-    ``optional`` (a dataset-dependent default). For use in ``Method.validate``."""
-    value = getattr(method, name)
-    if optional and value is None:
-        return
-    kinds = (int,) if integer else (int, float)
-    ok = isinstance(value, kinds) and not isinstance(value, bool)
-    ok = ok and (value > minimum if strict else value >= minimum)
-    if not ok:
-        what = "an integer" if integer else "a number"
-        bound = f"{'>' if strict else '>='} {minimum:g}"
-        tail = " or none (dataset default)" if optional else ""
-        raise ConfigError(f"parameter {name} must be {what} {bound}{tail}, got {value!r}")

@@ -210,7 +210,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
             f"{run_dir}: training did not complete (status {record.get('status')!r}); nothing to load"
         )
     method = method_registry().load(record["method"]).create(record["params"])
-    method.setup(ModelSpec.from_dict(record["spec"]))
+    method.setup(ModelSpec.from_dict(record["spec"]), epochs=record.get("train", {}).get("epochs"))
     try:
         state = load_state(run_dir / MODEL_FILE)
         method.modules().load_state_dict(state)

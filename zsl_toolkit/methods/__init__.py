@@ -6,7 +6,21 @@ from zsl_toolkit.methods.base import (
     Method,
     ModelSpec,
     Stage,
+    Update,
     seen_positions,
 )
+from zsl_toolkit.methods.constraints import Boolean, Constraint, Interval, Options
 
-__all__ = ["FitContext", "InferenceModule", "Method", "ModelSpec", "Stage", "seen_positions"]
+__all__ = [
+    "Boolean",
+    "Constraint",
+    "FitContext",
+    "InferenceModule",
+    "Interval",
+    "Method",
+    "ModelSpec",
+    "Options",
+    "Stage",
+    "Update",
+    "seen_positions",
+]

@@ -45,7 +45,7 @@ class ALE(RankingCompatibilityMethod):
     ``margin`` is ALE's ``Delta`` for the 0/1 label loss, 1. The paper trains with SGD (one
     sample at a time) and Xian et al. (TPAMI 2018) tuned its learning rate per dataset on
     validation classes; this implementation uses Adam on minibatches (``lr`` 1e-2,
-    ``batch_size`` 64, ``epochs`` 50), one setting for every dataset. The loss is positively
+    batch size 64, 50 epochs: the run defaults), one setting for every dataset. The loss is positively
     homogeneous in ``W`` and Adam's steps do not depend on the gradient's scale, so what
     matters is ``lr`` relative to ``margin``: 1e-2 against 1 is DeViSE's 1e-3 against 0.1.
     ``preprocess`` defaults to "l2", for the reason given in
@@ -72,14 +72,10 @@ class ALE(RankingCompatibilityMethod):
         *,
         margin: float = 1.0,
         lr: float = 1e-2,
-        epochs: int = 50,
-        batch_size: int = 64,
         preprocess: str = "l2",
     ) -> None:
         self.margin = margin
         self.lr = lr
-        self.epochs = epochs
-        self.batch_size = batch_size
         self.preprocess = preprocess
 
     def ranking_loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

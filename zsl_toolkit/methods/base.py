@@ -16,6 +16,7 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,6 +26,12 @@ from torch import nn
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.preprocessing import PREPROCESSING, FeatureScaler
 from zsl_toolkit.errors import ConfigError
+from zsl_toolkit.methods.constraints import Constraint, Options, check_constraints
+
+
+def dataset_key(dataset: str) -> str:
+    """See :attr:`ModelSpec.dataset_key`."""
+    return Path(dataset).name.lower() if dataset else ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,12 @@ class ModelSpec:
             class_names=tuple(data.class_names),
             dataset=data.name,
         )
+
+    @property
+    def dataset_key(self) -> str:
+        """The key of dataset-dependent tables: the lower-case dataset name, or the folder name
+        of a path (``~/xlsa17/CUB`` -> ``cub``). Every per-dataset default is looked up by it."""
+        return dataset_key(self.dataset)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,6 +159,30 @@ class InferenceModule(nn.Module):
         return self.scorer(self.scaler(features))
 
 
+#: Settings of a run, not of a method: passing one as a parameter gets a pointer to its option.
+RUN_SETTINGS = ("epochs", "batch_size", "seed", "device")
+
+
+def unknown_parameters(owner: str, unknown: list[str], valid: dict[str, Any]) -> str:
+    """The message for parameter names ``owner`` does not have, with the closest valid name."""
+    import difflib
+
+    hints = []
+    for name in unknown:
+        close = [] if name in RUN_SETTINGS else difflib.get_close_matches(name, list(valid), n=1)
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    run_level = sorted(set(unknown) & set(RUN_SETTINGS))
+    tail = (
+        f"; {', '.join(run_level)} are run settings: use --{run_level[0].replace('_', '-')}"
+        if run_level
+        else ""
+    )
+    return (
+        f"unknown parameter(s) {', '.join(hints)} for method {owner}; "
+        f"valid: {', '.join(sorted(valid))}{tail}"
+    )
+
+
 def seen_positions(labels: torch.Tensor, seen: torch.Tensor, n_classes: int) -> torch.Tensor:
     """Global class ids -> positions in ``seen`` (computed once per fit, on the device)."""
     lookup = torch.full((n_classes,), -1, dtype=torch.long, device=seen.device)
@@ -159,6 +196,15 @@ class Method(ABC):
     Subclasses define ``__init__(self, *, param=default, ...)`` storing each argument under
     its own name, set ``citation``, and implement :meth:`build`, :meth:`stage` and
     :meth:`scorer`. ``preprocess`` ("none", "minmax", "l2") must be one of the parameters.
+
+    A subclass that extends another method adds only its own parameters: its ``__init__``
+    lists them and ends in ``**base``, which it passes to ``super().__init__``; the
+    parameters are then the union along the class hierarchy (a name redeclared by the
+    subclass takes its new default).
+
+    Contract for what ``build``/``stage`` may use: ``self.spec_`` (the :class:`ModelSpec`),
+    ``self.resolved_`` (what :meth:`resolve` returned for it) and ``self.model_`` (the module
+    :meth:`build` returned; the trainer moves it to the device, checkpoints and saves it).
     """
 
     citation: ClassVar[str] = ""
@@ -166,6 +212,14 @@ class Method(ABC):
     #: ones: dataset name (a registered name such as "cub") -> {"U": .., "S": .., "H": ..}, in
     #: percent, as printed in the paper. Empty when the paper reports none.
     published: ClassVar[dict[str, dict[str, float]]] = {}
+    #: What each parameter may hold, checked by :meth:`validate` (merged along the class
+    #: hierarchy; a subclass entry replaces its parent's).
+    param_constraints: ClassVar[dict[str, Constraint]] = {
+        "preprocess": Options(*PREPROCESSING),
+    }
+    #: Parameter values that make training small enough for tests and quick checks (the
+    #: conformance kit and the test suites use them); not a recommended setting.
+    quick_params: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def published_for(cls, params: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -178,52 +232,83 @@ class Method(ABC):
     # ------------------------------------------------------------------ parameters
     @classmethod
     def param_defaults(cls) -> dict[str, Any]:
-        """Parameter name -> default, read from ``__init__``'s signature."""
-        sig = inspect.signature(cls.__init__)
-        out = {}
-        for p in sig.parameters.values():
-            if p.name == "self":
+        """Parameter name -> default, read from ``__init__``'s signature (and, through
+        ``**base``, from the parents' signatures)."""
+        out: dict[str, Any] = {}
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
                 continue
-            if p.kind is not inspect.Parameter.KEYWORD_ONLY:
-                raise TypeError(
-                    f"{cls.__name__}.__init__ parameter '{p.name}' must be keyword-only"
-                )
-            out[p.name] = p.default
+            sig = inspect.signature(init)
+            extends = False
+            for p in sig.parameters.values():
+                if p.name == "self":
+                    continue
+                if p.kind is inspect.Parameter.VAR_KEYWORD:
+                    extends = True
+                    continue
+                if p.kind is not inspect.Parameter.KEYWORD_ONLY:
+                    raise TypeError(
+                        f"{klass.__name__}.__init__ parameter '{p.name}' must be keyword-only"
+                    )
+                out.setdefault(p.name, p.default)
+            if not extends:
+                break
         return out
+
+    @classmethod
+    def constraints(cls) -> dict[str, Constraint]:
+        """:attr:`param_constraints` merged along the class hierarchy."""
+        merged: dict[str, Constraint] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(klass.__dict__.get("param_constraints", {}))
+        return merged
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.param_defaults()}
 
     @classmethod
     def create(cls, params: dict[str, Any]) -> Method:
-        """Instantiate with ``params``, rejecting unknown names with a list of valid ones."""
+        """Instantiate with ``params``, rejecting unknown names with a list of valid ones and
+        invalid values with a one-line :class:`ConfigError` (a ``ValueError`` or ``TypeError``
+        raised by a plugin's own checks is reported the same way)."""
         valid = cls.param_defaults()
         unknown = sorted(set(params) - set(valid))
         if unknown:
-            raise ConfigError(
-                f"unknown parameter(s) {', '.join(unknown)} for method {cls.__name__}; "
-                f"valid: {', '.join(sorted(valid))}"
-            )
-        instance = cls(**params)
-        instance.validate()
+            raise ConfigError(unknown_parameters(cls.__name__, unknown, valid))
+        try:
+            instance = cls(**params)
+            instance.validate()
+        except ConfigError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"method {cls.__name__}: invalid parameters: {exc}") from None
         return instance
 
     def validate(self) -> None:
-        """Reject invalid parameter values before any work starts (override and call super)."""
-        preprocess = getattr(self, "preprocess", "none")
-        if preprocess not in PREPROCESSING:
-            raise ConfigError(
-                f"parameter preprocess must be one of {', '.join(PREPROCESSING)}, got '{preprocess}'"
-            )
+        """Reject invalid parameter values before any work starts: the declared
+        :attr:`param_constraints`; override (and call super) for rules that relate several
+        parameters."""
+        check_constraints(self.get_params(), self.constraints())
+
+    def resolve(self, spec: ModelSpec, epochs: int | None = None) -> dict[str, Any]:
+        """Values of dataset-dependent parameters (those given as ``None``) for ``spec``, and
+        of anything else the run's settings decide (``epochs``: the primary stage's epochs
+        when the run overrides them, else ``None``). Called once per fit by :meth:`setup`;
+        the result is kept in ``self.resolved_`` and recorded in ``run.json`` as
+        ``resolved_params``. Look tables up by ``spec.dataset_key``."""
+        return {}
 
     def effective_params(self) -> dict[str, Any]:
-        """Parameters after dataset-dependent defaults are resolved (valid after setup)."""
-        return self.get_params()
+        """Parameters with the resolved values in place (valid after :meth:`setup`)."""
+        return {**self.get_params(), **getattr(self, "resolved_", {})}
 
     # ------------------------------------------------------------------ lifecycle
-    def setup(self, spec: ModelSpec) -> None:
-        """Create the scaler and networks for ``spec`` (also used when reloading a run)."""
+    def setup(self, spec: ModelSpec, epochs: int | None = None) -> None:
+        """Resolve dataset-dependent values and create the scaler and networks for ``spec``
+        (also used when reloading a run; ``epochs`` as in :meth:`resolve`)."""
         self.spec_ = spec
+        self.resolved_ = self.resolve(spec, epochs)
         self.scaler_ = FeatureScaler(getattr(self, "preprocess", "none"), spec.feature_dim)
         self.model_ = self.build(spec)
 

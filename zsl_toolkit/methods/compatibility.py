@@ -9,12 +9,13 @@ scores all classes, seen and unseen, on its own (for evaluation and export).
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, seen_positions
-from zsl_toolkit.params import check_number
+from zsl_toolkit.methods.constraints import Interval
 
 
 class BilinearCompatibility(nn.Module):
@@ -34,25 +35,26 @@ class BilinearCompatibility(nn.Module):
 class RankingCompatibilityMethod(Method):
     """A :class:`BilinearCompatibility` trained by a ranking loss over the seen classes.
 
-    Subclasses declare their parameters (``margin``, ``lr``, ``epochs``, ``batch_size``,
-    ``preprocess``) and :meth:`ranking_loss`; fitting, scoring and validation are shared.
+    Subclasses declare their parameters (``margin``, ``lr``, ``preprocess``) and
+    :meth:`ranking_loss`; fitting, scoring and validation are shared. Epochs and batch size are
+    run settings (``--epochs``, ``--batch-size``) with the defaults :attr:`EPOCHS` and
+    :attr:`BATCH_SIZE`.
     """
+
+    EPOCHS: ClassVar[int] = 50
+    BATCH_SIZE: ClassVar[int] = 64
+    param_constraints = {
+        "margin": Interval(float, 0),
+        "lr": Interval(float, 0, strict=True),
+    }
+    quick_params: ClassVar[dict[str, Any]] = {}
 
     margin: float
     lr: float
-    epochs: int
-    batch_size: int
 
     @abstractmethod
     def ranking_loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Loss of seen-class ``scores`` [B, K] for seen positions ``target`` [B]."""
-
-    def validate(self) -> None:
-        super().validate()
-        check_number(self, "margin")
-        check_number(self, "lr", strict=True)
-        check_number(self, "epochs", integer=True)
-        check_number(self, "batch_size", minimum=1, integer=True)
 
     def build(self, spec: ModelSpec) -> nn.Module:
         return BilinearCompatibility(spec.feature_dim, spec.embedding_dim, spec.n_classes)
@@ -75,8 +77,8 @@ class RankingCompatibilityMethod(Method):
 
         return Stage(
             name=type(self).__name__.lower(),
-            epochs=self.epochs,
-            batch_size=self.batch_size,
+            epochs=self.EPOCHS,
+            batch_size=self.BATCH_SIZE,
             tensors=(ctx.features, target),
             parameters=[model.W],
             optimizer=lambda p: torch.optim.Adam(p, lr=self.lr),

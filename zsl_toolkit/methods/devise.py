@@ -36,7 +36,7 @@ class DeViSE(RankingCompatibilityMethod):
 
     ``margin`` 0.1 is the paper's. The paper trained with SGD, and Xian et al. (TPAMI 2018)
     tuned its learning rate per dataset on validation classes; this implementation uses Adam
-    (``lr`` 1e-3, ``batch_size`` 64, ``epochs`` 50) so that one setting works across datasets
+    (``lr`` 1e-3, batch size 64, 50 epochs: the run defaults) so that one setting works across datasets
     without that search. The loss is summed over the wrong seen classes (not truncated at the
     first violation as in the paper's stochastic approximation) and averaged over the batch.
     ``preprocess`` defaults to "l2": with unit-norm features the scale of ``W x`` relative to
@@ -62,14 +62,10 @@ class DeViSE(RankingCompatibilityMethod):
         *,
         margin: float = 0.1,
         lr: float = 1e-3,
-        epochs: int = 50,
-        batch_size: int = 64,
         preprocess: str = "l2",
     ) -> None:
         self.margin = margin
         self.lr = lr
-        self.epochs = epochs
-        self.batch_size = batch_size
         self.preprocess = preprocess
 
     def ranking_loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage
+from zsl_toolkit.methods.constraints import Interval
 
 
 class BilinearScorer(nn.Module):
@@ -50,6 +51,11 @@ class ESZSL(Method):
         "awa1": {"U": 6.6, "S": 75.6, "H": 12.1},
         "awa2": {"U": 5.9, "S": 77.8, "H": 11.0},
         "apy": {"U": 2.4, "S": 70.1, "H": 4.6},
+    }
+
+    param_constraints = {
+        "gamma": Interval(float, 0, strict=True),
+        "lam": Interval(float, 0, strict=True),
     }
 
     def __init__(self, *, gamma: float = 1e3, lam: float = 1.0, preprocess: str = "none") -> None:

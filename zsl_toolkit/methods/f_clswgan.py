@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -32,7 +32,7 @@ from torch.nn import functional as F
 
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update, seen_positions
-from zsl_toolkit.params import check_number
+from zsl_toolkit.methods.constraints import Interval
 
 Critic = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -157,7 +157,7 @@ class FCLSWGAN(Method):
 
     Dataset-dependent values (``None`` = the dataset's row of :data:`PUBLISHED`, else
     :data:`OTHER`), as in the authors' released scripts: GAN ``lr`` (CUB/FLO 1e-4, SUN 2e-4,
-    AWA 1e-5), ``cls_weight`` (beta; 0.01, FLO 0.1), GAN ``epochs`` (CUB 56, FLO 80, SUN 40,
+    AWA 1e-5), ``cls_weight`` (beta; 0.01, FLO 0.1), GAN epochs (a run setting, ``--epochs``; CUB 56, FLO 80, SUN 40,
     AWA 30), ``n_synthetic`` generated features per unseen class (CUB 300, FLO 1200,
     SUN 400, AWA 1800) and final-classifier epochs (25); other datasets get the small-set
     values of :data:`OTHER` (80 GAN epochs, 100 features, 100 classifier epochs). Also from
@@ -188,6 +188,31 @@ class FCLSWGAN(Method):
         "awa1": {"U": 57.9, "S": 61.4, "H": 59.6},
     }
 
+    #: Batch size of the GAN stage (the primary stage; ``--batch-size`` overrides it). Its
+    #: epochs are dataset-dependent (:meth:`resolve`); ``--epochs`` overrides them.
+    BATCH_SIZE: ClassVar[int] = 64
+    param_constraints = {
+        **{name: Interval(int, 1) for name in ("hidden", "critic_iters", "pretrain_batch_size")},
+        **{
+            name: Interval(int, 1, optional=True)
+            for name in ("noise_dim", "n_synthetic", "classifier_batch_size")
+        },
+        "pretrain_epochs": Interval(int, 0),
+        "classifier_epochs": Interval(int, 0, optional=True),
+        "pretrain_lr": Interval(float, 0, strict=True),
+        "classifier_lr": Interval(float, 0, strict=True),
+        "lr": Interval(float, 0, strict=True, optional=True),
+        "cls_weight": Interval(float, 0, optional=True),
+        "gp_weight": Interval(float, 0),
+        "beta1": Interval(float, 0),
+    }
+    quick_params: ClassVar[dict[str, Any]] = {
+        "hidden": 32,
+        "pretrain_epochs": 2,
+        "classifier_epochs": 2,
+        "n_synthetic": 10,
+    }
+
     def __init__(
         self,
         *,
@@ -198,8 +223,6 @@ class FCLSWGAN(Method):
         lr: float | None = None,
         beta1: float = 0.5,
         cls_weight: float | None = None,
-        epochs: int | None = None,
-        batch_size: int = 64,
         n_synthetic: int | None = None,
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
@@ -216,8 +239,6 @@ class FCLSWGAN(Method):
         self.lr = lr
         self.beta1 = beta1
         self.cls_weight = cls_weight
-        self.epochs = epochs
-        self.batch_size = batch_size
         self.n_synthetic = n_synthetic
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
@@ -230,36 +251,23 @@ class FCLSWGAN(Method):
     # ------------------------------------------------------------------ parameters
     def validate(self) -> None:
         super().validate()
-        for name in ("hidden", "critic_iters", "batch_size", "pretrain_batch_size"):
-            check_number(self, name, minimum=1, integer=True)
-        for name in ("noise_dim", "n_synthetic", "classifier_batch_size"):
-            check_number(self, name, minimum=1, integer=True, optional=True)
-        check_number(self, "pretrain_epochs", integer=True)
-        for name in ("epochs", "classifier_epochs"):
-            check_number(self, name, integer=True, optional=True)
-        for name in ("pretrain_lr", "classifier_lr"):
-            check_number(self, name, strict=True)
-        check_number(self, "lr", strict=True, optional=True)
-        check_number(self, "cls_weight", optional=True)
-        check_number(self, "gp_weight")
-        check_number(self, "beta1")
         if self.beta1 >= 1:
             raise ConfigError(f"parameter beta1 must be below 1 (Adam's beta1), got {self.beta1!r}")
 
-    def _resolve(self, spec: ModelSpec) -> dict[str, Any]:
-        table = asdict(PUBLISHED.get(spec.dataset.lower(), OTHER))
-        given = {k: getattr(self, k) for k in table}
-        out = {k: table[k] if v is None else v for k, v in given.items()}
+    def resolve(self, spec: ModelSpec, epochs: int | None = None) -> dict[str, Any]:
+        """The dataset's row of :data:`PUBLISHED` (else :data:`OTHER`) for every parameter
+        given as None; ``epochs`` (GAN epochs, a run setting) from the same row unless the
+        run sets them."""
+        table = asdict(PUBLISHED.get(spec.dataset_key, OTHER))
+        out = {k: table[k] if getattr(self, k, None) is None else getattr(self, k) for k in table}
+        if epochs is not None:
+            out["epochs"] = int(epochs)
         out["noise_dim"] = spec.embedding_dim if self.noise_dim is None else self.noise_dim
         out["classifier_batch_size"] = self.classifier_batch_size or out["n_synthetic"]
         return out
 
-    def effective_params(self) -> dict[str, Any]:
-        return {**self.get_params(), **getattr(self, "resolved_", {})}
-
     # ------------------------------------------------------------------ Method API
     def build(self, spec: ModelSpec) -> nn.Module:
-        self.resolved_ = self._resolve(spec)
         return CLSWGANNetworks(spec, self.resolved_["noise_dim"], self.hidden)
 
     def scorer(self) -> nn.Module:
@@ -331,7 +339,7 @@ class FCLSWGAN(Method):
         return Stage(
             name="gan",
             epochs=self.resolved_["epochs"],
-            batch_size=self.batch_size,
+            batch_size=self.BATCH_SIZE,
             tensors=(ctx.features, ctx.labels, target),
             updates=[
                 Update("critic", list(D.parameters()), adam, critic_loss, self.critic_iters),

@@ -41,14 +41,15 @@ def check_method(
     """Run every method contract on toy data (CPU).
 
     ``method`` is a registered name (the CLI check then also runs) or a class. ``params``
-    shrink the method for speed; ``epochs`` overrides its primary stage's epochs.
+    shrink the method for speed (default: the method's ``quick_params``); ``epochs`` overrides
+    its primary stage's epochs.
     """
     from zsl_toolkit.pipeline import train
     from zsl_toolkit.rundir import load_run
 
-    params = dict(params or {})
     name = method if isinstance(method, str) else None
     cls = method_registry().load(method) if isinstance(method, str) else method
+    params = dict(cls.quick_params if params is None else params)
     assert issubclass(cls, Method), f"{cls} is not a zsl_toolkit Method"
     assert cls.citation.strip(), f"{cls.__name__}.citation is empty: every method cites its paper"
     check_published(cls)

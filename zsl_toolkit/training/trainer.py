@@ -94,7 +94,7 @@ class Trainer:
         """
         device = resolve_device(self.config.device)
         seed_everything(self.config.seed)
-        method.setup(ModelSpec.from_data(data))
+        method.setup(ModelSpec.from_data(data), epochs=self.config.epochs)
         method.to(device)
         ctx = method.context(data, device)
         index, done, checkpoint = 0, 0, None

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 from zsl_dvae import DisentangledVAE
-from zsl_dvae.latents import gzsl_branch_set
-from zsl_dvae.model import sample_branches
+from zsl_dvae.model import branch_sampler, sample_branches
 
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.methods import ModelSpec
+from zsl_toolkit.methods.vae import gzsl_latent_set
 
 D1, D2, C, LAT = 12, 6, 8, 5
 SEEN, UNSEEN = (0, 1, 3, 4, 6), (2, 5, 7)
@@ -83,7 +83,7 @@ def test_classifier_set_uses_chosen_branch_and_means_for_seen_rows(which):
     labels = torch.tensor([0, 1, 3, 4, 6, 0, 1, 3, 4, 6])
     emb = torch.rand(C, D2)
     seen, unseen = torch.tensor(SEEN), torch.tensor(UNSEEN)
-    z, y = gzsl_branch_set(
+    z, y = gzsl_latent_set(
         net.visual_encoder,
         net.attribute_encoder,
         feats,
@@ -93,11 +93,9 @@ def test_classifier_set_uses_chosen_branch_and_means_for_seen_rows(which):
         unseen,
         3,
         4,
-        latent=LAT,
-        which=which,
-        seen_noise=False,
-        faithful=True,
         draw="tile",
+        seen_sample=branch_sampler(LAT, which, noise=False, faithful=True),
+        unseen_sample=branch_sampler(LAT, which, noise=True, faithful=True),
     )
     assert z.shape == (len(SEEN) * 3 + len(UNSEEN) * 4, LAT)
     assert y.tolist() == [c for c in SEEN for _ in range(3)] + [c for c in UNSEEN for _ in range(4)]

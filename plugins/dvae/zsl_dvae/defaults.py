@@ -1,12 +1,10 @@
-"""Per-dataset defaults of Disentangled-VAE, keyed by the toolkit's dataset names.
+"""Per-dataset defaults of Disentangled-VAE, keyed by ``ModelSpec.dataset_key``.
 
 Values are the paper's (Li et al., AAAI 2021): alpha from its Fig. 3, samples per class from
 its implementation details. Datasets the paper did not use get the ``DEFAULT_*`` values.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from zsl_dvae.published import ALPHA_PEAK
 
@@ -26,20 +24,6 @@ SAMPLES: dict[str, tuple[int, int]] = {
 DEFAULT_SAMPLES = (200, 400)
 
 
-def dataset_key(dataset: str) -> str:
-    """Lower-case dataset name, or the folder name for a path (``~/xlsa17/CUB`` -> ``cub``)."""
-    return Path(dataset).name.lower() if dataset else ""
-
-
-def default_alpha(dataset: str) -> float:
-    return ALPHA.get(dataset_key(dataset), DEFAULT_ALPHA)
-
-
-def default_samples(dataset: str) -> tuple[int, int]:
-    return SAMPLES.get(dataset_key(dataset), DEFAULT_SAMPLES)
-
-
-def scaled(hidden: int, scale: float) -> int:
-    """A hidden size times ``scale``, rounded, at least 1 (``hidden_scale`` shrinks the
-    networks for tests and quick experiments)."""
-    return max(1, int(round(hidden * scale)))
+def default_alpha(dataset_key: str) -> float:
+    """``alpha`` of a dataset key (:data:`ALPHA`, else :data:`DEFAULT_ALPHA`)."""
+    return ALPHA.get(dataset_key, DEFAULT_ALPHA)

@@ -23,31 +23,22 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from zsl_dvae.defaults import default_alpha, default_samples, scaled
-from zsl_dvae.latents import gzsl_branch_set
+from zsl_dvae.defaults import ALPHA, DEFAULT_ALPHA, DEFAULT_SAMPLES, SAMPLES
 from zsl_dvae.losses import branch_distance, branch_kl, shuffling_classification
 from zsl_dvae.model import (
     CLASSIFIER_LATENTS,
     BranchScorer,
     DisentangledVAEModel,
+    branch_sampler,
     sample_branches,
 )
 from zsl_dvae.published import published_row
 from zsl_toolkit.errors import ConfigError
-from zsl_toolkit.methods import FitContext, Method, ModelSpec, Stage, seen_positions
-from zsl_toolkit.methods.vae import (
-    DRAWS,
-    Warmup,
-    classifier_stage,
-    default_classifier_epochs,
-    gzsl_latent_set,
-    kl_gaussian,
-    reparameterize,
-    wasserstein_diag,
-)
+from zsl_toolkit.methods import Boolean, FitContext, Interval, ModelSpec, Options, seen_positions
+from zsl_toolkit.methods.vae import CADAVAE, Warmup, gzsl_latent_set
 
 
-class DisentangledVAE(Method):
+class DisentangledVAE(CADAVAE):
     """Disentangled-VAE (Li, Xu, Wei and Deng, AAAI 2021): CADA-VAE with distilling and
     dispersing latent branches and a batch re-combining (shuffling) classification loss.
 
@@ -109,10 +100,11 @@ class DisentangledVAE(Method):
     final classifier's latent, "t", "p" or "t+p" (Table 4), at training and at inference.
     """
 
-    #: The paper's VAE epochs and batch size: run-level settings, so they are the primary
-    #: stage's defaults that ``--epochs`` / ``--batch-size`` override, not parameters.
+    #: The paper's VAE epochs (batch size 50 as CADA-VAE): run-level settings, so they are the
+    #: primary stage's defaults that ``--epochs`` / ``--batch-size`` override.
     EPOCHS: ClassVar[int] = 150
-    BATCH_SIZE: ClassVar[int] = 50
+    SAMPLES = SAMPLES
+    DEFAULT_SAMPLES = DEFAULT_SAMPLES
 
     citation = (
         "Li, X., Xu, Z., Wei, K. and Deng, C. Generalized zero-shot learning via disentangled "
@@ -120,6 +112,22 @@ class DisentangledVAE(Method):
     )
     #: The paper's Table 2 row of the full method; ablation rows via :meth:`published_for`.
     published = published_row({})
+    param_constraints = {
+        "disentangle": Boolean(),
+        "recombine": Boolean(),
+        "classifier_latent": Options(*CLASSIFIER_LATENTS),
+        "alpha": Interval(float, 0, optional=True),
+        "gamma": Interval(float, 0),
+        "gamma_start": Interval(int, 0),
+        "gamma_end": Interval(int, 0),
+        "seen_noise": Boolean(optional=True),
+    }
+    quick_params: ClassVar[dict[str, Any]] = {
+        "hidden_scale": 0.05,
+        "seen_samples": 20,
+        "unseen_samples": 20,
+        "classifier_epochs": 3,
+    }
 
     @classmethod
     def published_for(cls, params: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -137,35 +145,10 @@ class DisentangledVAE(Method):
         gamma: float = 1.0,
         gamma_start: int = 0,
         gamma_end: int = 0,
-        latent_size: int = 64,
-        visual_encoder_hidden: int = 1560,
-        visual_decoder_hidden: int = 1660,
-        attribute_encoder_hidden: int = 1450,
-        attribute_decoder_hidden: int = 665,
-        hidden_scale: float = 1.0,
-        lr: float = 1.5e-4,
-        adam_beta1: float = 0.9,
-        adam_beta2: float = 0.999,
-        amsgrad: bool = True,
-        kl_factor: float = 0.25,
-        kl_start: int = 0,
-        kl_end: int = 93,
-        cross_factor: float = 2.37,
-        cross_start: int = 21,
-        cross_end: int = 75,
-        distance_factor: float = 8.13,
-        distance_start: int = 6,
-        distance_end: int = 22,
-        faithful_sampling: bool = True,
+        seen_noise: bool | None = None,
         seen_samples: int | None = None,
         unseen_samples: int | None = None,
-        seen_noise: bool | None = None,
-        seen_draw: str = "tile",
-        classifier_epochs: int | None = None,
-        classifier_lr: float = 1e-3,
-        classifier_beta1: float = 0.5,
-        classifier_batch_size: int = 32,
-        preprocess: str = "minmax",
+        **base: Any,
     ) -> None:
         self.disentangle = disentangle
         self.recombine = recombine
@@ -174,125 +157,38 @@ class DisentangledVAE(Method):
         self.gamma = gamma
         self.gamma_start = gamma_start
         self.gamma_end = gamma_end
-        self.latent_size = latent_size
-        self.visual_encoder_hidden = visual_encoder_hidden
-        self.visual_decoder_hidden = visual_decoder_hidden
-        self.attribute_encoder_hidden = attribute_encoder_hidden
-        self.attribute_decoder_hidden = attribute_decoder_hidden
-        self.hidden_scale = hidden_scale
-        self.lr = lr
-        self.adam_beta1 = adam_beta1
-        self.adam_beta2 = adam_beta2
-        self.amsgrad = amsgrad
-        self.kl_factor = kl_factor
-        self.kl_start = kl_start
-        self.kl_end = kl_end
-        self.cross_factor = cross_factor
-        self.cross_start = cross_start
-        self.cross_end = cross_end
-        self.distance_factor = distance_factor
-        self.distance_start = distance_start
-        self.distance_end = distance_end
-        self.faithful_sampling = faithful_sampling
-        self.seen_samples = seen_samples
-        self.unseen_samples = unseen_samples
         self.seen_noise = seen_noise
-        self.seen_draw = seen_draw
-        self.classifier_epochs = classifier_epochs
-        self.classifier_lr = classifier_lr
-        self.classifier_beta1 = classifier_beta1
-        self.classifier_batch_size = classifier_batch_size
-        self.preprocess = preprocess
+        super().__init__(seen_samples=seen_samples, unseen_samples=unseen_samples, **base)
 
     # ------------------------------------------------------------------ parameters
     def validate(self) -> None:
         super().validate()
-        if self.classifier_latent not in CLASSIFIER_LATENTS:
-            raise ConfigError(
-                f"parameter classifier_latent must be one of {', '.join(CLASSIFIER_LATENTS)}, "
-                f"got '{self.classifier_latent}'"
-            )
         if not self.disentangle and self.classifier_latent != "t":
             raise ConfigError(
                 "parameter classifier_latent must be 't' when disentangle=false "
                 f"(there is a single latent), got '{self.classifier_latent}'"
             )
-        if self.seen_draw not in DRAWS:
-            raise ConfigError(
-                f"parameter seen_draw must be one of {', '.join(DRAWS)}, got '{self.seen_draw}'"
-            )
-        for name in (
-            "latent_size",
-            "visual_encoder_hidden",
-            "visual_decoder_hidden",
-            "attribute_encoder_hidden",
-            "attribute_decoder_hidden",
-            "classifier_batch_size",
-        ):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"parameter {name} must be >= 1, got {getattr(self, name)}")
-        for name in ("hidden_scale", "lr", "classifier_lr"):
-            if not float(getattr(self, name)) > 0:
-                raise ConfigError(f"parameter {name} must be > 0, got {getattr(self, name)}")
-        for name in ("alpha", "gamma", "kl_factor", "cross_factor", "distance_factor"):
-            value = getattr(self, name)
-            if value is not None and float(value) < 0:
-                raise ConfigError(f"parameter {name} must be >= 0, got {value}")
-        for name in ("seen_samples", "unseen_samples", "classifier_epochs"):
-            value = getattr(self, name)
-            if value is not None and int(value) < 0:
-                raise ConfigError(f"parameter {name} must be >= 0, got {value}")
-        if self.seen_samples == 0 and self.unseen_samples == 0:
-            raise ConfigError("parameters seen_samples and unseen_samples cannot both be 0")
 
-    def resolved(self, spec: ModelSpec) -> dict[str, Any]:
-        """The dataset-dependent parameters (those that default to None) for ``spec``."""
-        seen, unseen = default_samples(spec.dataset)
-        seen = int(self.seen_samples if self.seen_samples is not None else seen)
-        unseen = int(self.unseen_samples if self.unseen_samples is not None else unseen)
-        if self.classifier_epochs is not None:
-            epochs = int(self.classifier_epochs)
-        else:
-            rows = len(spec.seen_classes) * seen + len(spec.unseen_classes) * unseen
-            epochs = default_classifier_epochs(spec.dataset, rows, self.classifier_batch_size)
-        alpha = self._alpha(spec)
+    def resolve(self, spec: ModelSpec, epochs: int | None = None) -> dict[str, Any]:
+        """CADA-VAE's resolved values with this paper's per-dataset sample counts, plus
+        ``alpha`` (Fig. 3) and the seen-latent rule."""
+        alpha = self.alpha if self.alpha is not None else ALPHA.get(spec.dataset_key, DEFAULT_ALPHA)
         noise = self.seen_noise if self.seen_noise is not None else not self.disentangle
         return {
-            "alpha": alpha,
-            "seen_samples": seen,
-            "unseen_samples": unseen,
+            **super().resolve(spec, epochs),
+            "alpha": float(alpha),
             "seen_noise": bool(noise),
-            "classifier_epochs": epochs,
         }
 
-    def _alpha(self, spec: ModelSpec) -> float:
-        return float(self.alpha if self.alpha is not None else default_alpha(spec.dataset))
-
-    def effective_params(self) -> dict[str, Any]:
-        params = self.get_params()
-        spec = getattr(self, "spec_", None)
-        if spec is not None:
-            params.update(self.resolved(spec))
-        return params
-
     def warmups(self) -> dict[str, Warmup]:
-        """Per-epoch loss weights, from this instance's parameters."""
+        """CADA-VAE's schedules and the weight ``gamma`` of the shuffling loss."""
         return {
-            "kl": Warmup(self.kl_start, self.kl_end, self.kl_factor),
-            "cross": Warmup(self.cross_start, self.cross_end, self.cross_factor),
-            "distance": Warmup(self.distance_start, self.distance_end, self.distance_factor),
-            "gamma": Warmup(self.gamma_start, self.gamma_end, self.gamma),
+            **super().warmups(),
+            "gamma": self.schedule(self.gamma_start, self.gamma_end, self.gamma),
         }
 
     # ------------------------------------------------------------------ networks
-    def build(self, spec: ModelSpec) -> nn.Module:
-        s = float(self.hidden_scale)
-        hidden = (
-            scaled(self.visual_encoder_hidden, s),
-            scaled(self.visual_decoder_hidden, s),
-            scaled(self.attribute_encoder_hidden, s),
-            scaled(self.attribute_decoder_hidden, s),
-        )
+    def build_model(self, spec: ModelSpec, hidden: tuple[int, int, int, int]) -> nn.Module:
         return DisentangledVAEModel(
             spec.feature_dim,
             spec.embedding_dim,
@@ -312,22 +208,24 @@ class DisentangledVAE(Method):
         )
 
     # ------------------------------------------------------------------ training
-    def stage(self, index: int, ctx: FitContext) -> Stage | None:
-        if index == 0:
-            return self._vae_stage(ctx)
-        if index == 1:
-            return self._classifier_stage(ctx)
-        return None
+    def seen_target(self, y: torch.Tensor) -> torch.Tensor:
+        """Global class ids -> positions among the seen classes (the auxiliary classifiers'
+        outputs); the lookup table is built once per device."""
+        lookup = getattr(self, "seen_lookup_", None)
+        if lookup is None or lookup.device != y.device:
+            seen = torch.tensor(self.spec_.seen_classes, dtype=torch.long, device=y.device)
+            classes = torch.arange(self.spec_.n_classes, device=y.device)
+            lookup = self.seen_lookup_ = seen_positions(classes, seen, self.spec_.n_classes)
+        return lookup[y]
 
     def vae_loss(
-        self, x: torch.Tensor, s: torch.Tensor, target: torch.Tensor, epoch: int
+        self, x: torch.Tensor, s: torch.Tensor, y: torch.Tensor, epoch: int
     ) -> dict[str, torch.Tensor]:
-        """All loss terms of one batch: features ``x`` [B, d1], their classes' attribute
-        vectors ``s`` [B, d2] and seen-class positions ``target`` [B], with the weights of
-        (0-based) ``epoch``. Each decoder runs once on both modalities' latents stacked
-        ([2B, latent]): rows ``:B`` come from ``x``, rows ``B:`` from ``s``."""
+        """All loss terms of one batch (see :meth:`CADAVAE.vae_loss`); with
+        ``disentangle=False`` CADA-VAE's own. Rows ``:B`` of the stacked latents come from
+        ``x``, rows ``B:`` from ``s``."""
         if not self.disentangle:
-            return self._base_loss(x, s, epoch)
+            return super().vae_loss(x, s, y, epoch)
         m = self.model_
         lat = self.latent_size
         b = x.shape[0]
@@ -336,22 +234,19 @@ class DisentangledVAE(Method):
         mu_s, lv_s = m.attribute_encoder(s)
         zt_v, zp_v = sample_branches(mu_v, lv_v, lat, faithful)
         zt_s, zp_s = sample_branches(mu_s, lv_s, lat, faithful)
-        z = torch.cat([zt_v + zp_v, zt_s + zp_s])
-        # Summed L1 errors of each decoder against its target broadcast over both halves
-        # ([2, B, d]: index 0 decodes the visual latents, 1 the attribute latents).
-        err_x = (m.visual_decoder(z).view(2, b, -1) - x).abs().sum(dim=(1, 2))
-        err_s = (m.attribute_decoder(z).view(2, b, -1) - s).abs().sum(dim=(1, 2))
-        reconstruction = err_x[0] + err_s[1]
-        cross = err_x[1] + err_s[0]
+        reconstruction, cross = self.reconstruction_errors(
+            x, s, torch.cat([zt_v + zp_v, zt_s + zp_s])
+        )
         kl_vt, kl_vp = branch_kl(mu_v, lv_v, lat)
         kl_st, kl_sp = branch_kl(mu_s, lv_s, lat)
         kl_t, kl_p = kl_vt + kl_st, kl_vp + kl_sp
         dist_t, dist_p = branch_distance(mu_v, lv_v, mu_s, lv_s, lat)
         w = {name: schedule(epoch) for name, schedule in self.warmups().items()}
-        alpha = self._alpha(self.spec_)  # per step: not the whole resolved() dict
+        alpha = self.resolved_["alpha"]
         loss = reconstruction + w["kl"] * (kl_t + alpha * kl_p) + w["cross"] * cross
         terms: dict[str, torch.Tensor] = {}
         if w["gamma"] > 0:
+            target = self.seen_target(y)
             perm = torch.randperm(b, device=x.device) if self.recombine else None
             sc_v, re_v = shuffling_classification(m.visual_auxiliary, zt_v, zp_v, target, perm)
             sc_s, re_s = shuffling_classification(m.attribute_auxiliary, zt_s, zp_s, target, perm)
@@ -375,103 +270,25 @@ class DisentangledVAE(Method):
             **terms,
         }
 
-    def _base_loss(self, x: torch.Tensor, s: torch.Tensor, epoch: int) -> dict[str, torch.Tensor]:
-        """CADA-VAE's loss, operation for operation (same random draws, same sums)."""
+    def classifier_latents(self, ctx: FitContext) -> tuple[torch.Tensor, torch.Tensor]:
+        """CADA-VAE's set (``disentangle=False``), else the branch ``classifier_latent`` of
+        sampled latents: seen rows sampled or their means (``seen_noise``), unseen sampled."""
+        if not self.disentangle:
+            return super().classifier_latents(ctx)
         m = self.model_
-        b = x.shape[0]
-        mu_v, lv_v = m.visual_encoder(x)
-        mu_s, lv_s = m.attribute_encoder(s)
-        z = torch.cat(
-            [
-                reparameterize(mu_v, lv_v, self.faithful_sampling),
-                reparameterize(mu_s, lv_s, self.faithful_sampling),
-            ]
-        )
-        err_x = (m.visual_decoder(z).view(2, b, -1) - x).abs().sum(dim=(1, 2))
-        err_s = (m.attribute_decoder(z).view(2, b, -1) - s).abs().sum(dim=(1, 2))
-        reconstruction = err_x[0] + err_s[1]
-        cross = err_x[1] + err_s[0]
-        kl = kl_gaussian(mu_v, lv_v) + kl_gaussian(mu_s, lv_s)
-        distance = wasserstein_diag(mu_v, lv_v, mu_s, lv_s)
-        w = {name: schedule(epoch) for name, schedule in self.warmups().items()}
-        loss = reconstruction + w["kl"] * kl + w["cross"] * cross
-        if w["distance"] > 0:
-            loss = loss + w["distance"] * distance
-        return {
-            "loss": loss,
-            "reconstruction": reconstruction.detach(),
-            "cross_reconstruction": cross.detach(),
-            "kl": kl.detach(),
-            "distance": distance.detach(),
-        }
-
-    def vae_optimizer(self, params: Any) -> torch.optim.Optimizer:
-        """Adam (amsgrad by default), the fused kernel where this torch has it for the device
-        (one pass over the parameters instead of several), as CADA-VAE."""
-        kwargs: dict[str, Any] = dict(
-            lr=self.lr, betas=(self.adam_beta1, self.adam_beta2), amsgrad=self.amsgrad
-        )
-        params = list(params)
-        try:
-            return torch.optim.Adam(params, fused=True, **kwargs)
-        except (RuntimeError, TypeError, ValueError):  # older torch or unsupported device
-            return torch.optim.Adam(params, **kwargs)
-
-    def _vae_stage(self, ctx: FitContext) -> Stage:
-        m = self.model_
-        embeddings = ctx.class_embeddings.float()
-        targets = seen_positions(ctx.labels, ctx.seen, ctx.spec.n_classes)  # -1: unseen
-
-        def loss(batch: tuple[torch.Tensor, ...], epoch: int) -> dict[str, torch.Tensor]:
-            x, y, t = batch
-            return self.vae_loss(x, embeddings[y], t, epoch)
-
-        modules = m.vae_modules()
-        return Stage(
-            name="vae",
-            epochs=self.EPOCHS,
-            batch_size=self.BATCH_SIZE,
-            tensors=(ctx.features, ctx.labels, targets),
-            parameters=[p for mod in modules for p in mod.parameters()],
-            optimizer=self.vae_optimizer,
-            loss=loss,
-            primary=True,
-            drop_last=True,  # full batches of 50, as CADA-VAE's authors
-            train_modules=modules,
-        )
-
-    def _classifier_stage(self, ctx: FitContext) -> Stage:
-        m = self.model_
-        r = self.resolved(ctx.spec)
-        embeddings = ctx.class_embeddings.float()
-        common = (
+        r = self.resolved_
+        lat, which, faithful = self.latent_size, self.classifier_latent, self.faithful_sampling
+        return gzsl_latent_set(
             m.visual_encoder,
             m.attribute_encoder,
             ctx.features,
             ctx.labels,
-            embeddings,
+            ctx.class_embeddings.float(),
             ctx.seen,
             ctx.unseen,
             r["seen_samples"],
             r["unseen_samples"],
-        )
-        sampling = {"faithful": self.faithful_sampling, "draw": self.seen_draw}
-        if not self.disentangle:  # CADA-VAE's set, draw for draw
-            latents, labels = gzsl_latent_set(*common, **sampling)
-        else:
-            latents, labels = gzsl_branch_set(
-                *common,
-                latent=self.latent_size,
-                which=self.classifier_latent,
-                seen_noise=r["seen_noise"],
-                **sampling,
-            )
-        return classifier_stage(
-            m.classifier,
-            latents,
-            labels,
-            r["classifier_epochs"],
-            lr=self.classifier_lr,
-            betas=(self.classifier_beta1, 0.999),
-            batch_size=self.classifier_batch_size,
+            draw=self.seen_draw,
+            seen_sample=branch_sampler(lat, which, r["seen_noise"], faithful),
+            unseen_sample=branch_sampler(lat, which, True, faithful),
         )

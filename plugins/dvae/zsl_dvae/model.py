@@ -1,7 +1,8 @@
 """Networks of Disentangled-VAE and the branch arithmetic shared by training and scoring.
 
 Each encoder is the toolkit's CADA-VAE :class:`~zsl_toolkit.methods.vae.Encoder` with a latent
-of ``branches * latent`` units: its ``mu`` head returns ``[mu_t | mu_p]`` and its ``logvar``
+of ``branches * latent`` units (:class:`~zsl_toolkit.methods.vae.CrossAlignedVAEModel` with
+``branches=2``): its ``mu`` head returns ``[mu_t | mu_p]`` and its ``logvar``
 head ``[logvar_t | logvar_p]``. So the two branches' heads are fused into one Linear per
 statistic (two matrix products per encoder instead of four), and with ``branches == 1`` the
 encoder is exactly CADA-VAE's. Decoders read ``z_t + z_p`` (``latent`` units).
@@ -11,20 +12,25 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from zsl_toolkit.methods.vae import Decoder, Encoder, LatentClassifier, reparameterize
+from zsl_toolkit.methods.vae import (
+    CrossAlignedVAEModel,
+    Encoder,
+    LatentClassifier,
+    LatentScorer,
+    Sampler,
+    reparameterize,
+)
 
 #: Latents the final classifier can be trained on (the paper's Table 4).
 CLASSIFIER_LATENTS = ("t", "p", "t+p")
 
 
-class DisentangledVAEModel(nn.Module):
-    """Encoders, decoders, the final classifier and (when disentangled) the two auxiliary
-    classifiers of the shuffling loss.
+class DisentangledVAEModel(CrossAlignedVAEModel):
+    """CADA-VAE's networks with two latent branches per encoder, plus (when disentangled) the
+    two auxiliary classifiers of the shuffling loss over the ``n_seen`` seen classes.
 
-    Modules are created in CADA-VAE's order (visual encoder, attribute encoder, visual
-    decoder, attribute decoder, classifier) and the auxiliary classifiers last and only when
+    The auxiliary classifiers are created after the base networks and only when
     ``branches == 2``: with one branch the parameters and the random numbers drawn to
     initialise them are CADA-VAE's, which is what lets ``disentangle=False`` reproduce it.
     """
@@ -39,27 +45,13 @@ class DisentangledVAEModel(nn.Module):
         hidden: tuple[int, int, int, int],
         branches: int,
     ) -> None:
-        super().__init__()
-        venc, vdec, aenc, adec = hidden
-        self.latent = latent
-        self.branches = branches
-        self.visual_encoder = Encoder(feature_dim, venc, branches * latent)
-        self.attribute_encoder = Encoder(embedding_dim, aenc, branches * latent)
-        self.visual_decoder = Decoder(latent, vdec, feature_dim)
-        self.attribute_decoder = Decoder(latent, adec, embedding_dim)
-        self.classifier = LatentClassifier(latent, n_classes)
+        super().__init__(feature_dim, embedding_dim, n_classes, latent, hidden, branches)
         if branches == 2:
             self.visual_auxiliary = LatentClassifier(latent, n_seen)
             self.attribute_auxiliary = LatentClassifier(latent, n_seen)
 
     def vae_modules(self) -> list[nn.Module]:
-        """Everything the first stage trains (the final classifier is trained later)."""
-        modules: list[nn.Module] = [
-            self.visual_encoder,
-            self.attribute_encoder,
-            self.visual_decoder,
-            self.attribute_decoder,
-        ]
+        modules = super().vae_modules()
         if self.branches == 2:
             modules += [self.visual_auxiliary, self.attribute_auxiliary]
         return modules
@@ -94,24 +86,32 @@ def select_latent(z_t: torch.Tensor, z_p: torch.Tensor, which: str) -> torch.Ten
     return z_t + z_p
 
 
-class BranchScorer(nn.Module):
-    """Preprocessed features -> the visual encoder's mean of one branch (or of their sum) ->
-    classifier log-probabilities over all classes ``[B, C]``.
-
-    Only the ``hidden`` and ``mu`` layers run: scores are deterministic and each row's score
-    depends on that row alone. With one branch (``disentangle=False``) the mean is CADA-VAE's.
-    """
+class BranchScorer(LatentScorer):
+    """CADA-VAE's scorer (visual encoder mean -> classifier) reading one branch of the mean,
+    or their sum (:data:`CLASSIFIER_LATENTS`). With one branch (``disentangle=False``) the
+    mean is CADA-VAE's."""
 
     def __init__(self, encoder: Encoder, classifier: nn.Module, latent: int, which: str) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.classifier = classifier
+        super().__init__(encoder, classifier)
         self.latent = latent
         self.which = which
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mu = self.encoder.mu(F.relu(self.encoder.hidden(x)))
+    def select(self, mu: torch.Tensor) -> torch.Tensor:
         if mu.shape[1] == self.latent:  # one branch: the mean itself
-            return self.classifier(mu)
+            return mu
         mu_t, mu_p = split_branches(mu, self.latent)
-        return self.classifier(select_latent(mu_t, mu_p, self.which))
+        return select_latent(mu_t, mu_p, self.which)
+
+
+def branch_sampler(latent: int, which: str, noise: bool, faithful: bool) -> Sampler:
+    """The final classifier's latents from fused statistics: branch ``which`` of a sample
+    (:func:`sample_branches`), or of the posterior mean when not ``noise``."""
+
+    def sample(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        if noise:
+            z_t, z_p = sample_branches(mu, logvar, latent, faithful)
+        else:
+            z_t, z_p = split_branches(mu, latent)
+        return select_latent(z_t, z_p, which)
+
+    return sample

@@ -16,24 +16,24 @@ separately, so repeated rows still give distinct noisy latents.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from zsl_toolkit.errors import ConfigError, DataError
-from zsl_toolkit.methods.base import Stage
+from zsl_toolkit.methods.base import Stage, dataset_key
 from zsl_toolkit.methods.vae.blocks import init_xavier, reparameterize
 
 __all__ = [
     "CLASSIFIER_EPOCHS_GZSL",
-    "CLASSIFIER_EPOCHS_ZSL",
     "DRAWS",
     "REFERENCE_CLASSIFIER_STEPS",
     "LatentClassifier",
+    "Sampler",
     "classifier_stage",
     "default_classifier_epochs",
+    "gaussian_sampler",
     "gzsl_latent_set",
     "sample_latents",
     "select_per_class",
@@ -42,8 +42,6 @@ __all__ = [
 #: Final-classifier epochs the CADA-VAE authors chose on validation, GZSL setting
 #: (keys are lower-case dataset names as the toolkit's loaders set them).
 CLASSIFIER_EPOCHS_GZSL: dict[str, int] = {"cub": 23, "sun": 21, "awa1": 33, "awa2": 29}
-#: The same for the conventional ZSL setting (unseen classes only).
-CLASSIFIER_EPOCHS_ZSL: dict[str, int] = {"cub": 22, "sun": 30, "awa1": 25, "awa2": 39}
 
 #: Classifier updates of the authors' CUB setting (23 epochs of floor(50000 / 32) batches).
 #: Datasets they did not tune (generated sets, digits, SNU36, any other folder) get as many
@@ -60,7 +58,7 @@ def default_classifier_epochs(dataset: str, latent_rows: int, batch_size: int) -
     """The authors' GZSL epochs for CUB/SUN/AWA1/AWA2 (``dataset`` matched by name or folder
     name, case-insensitive); else the epochs giving about :data:`REFERENCE_CLASSIFIER_STEPS`
     updates over ``latent_rows`` latents in batches of ``batch_size``."""
-    key = Path(dataset).name.lower() if dataset else ""
+    key = dataset_key(dataset)
     if key in CLASSIFIER_EPOCHS_GZSL:
         return CLASSIFIER_EPOCHS_GZSL[key]
     steps_per_epoch = max(1, latent_rows // max(1, batch_size))
@@ -146,6 +144,18 @@ def select_per_class(
     return idx, classes.repeat_interleave(per_class)
 
 
+#: Turns encoder statistics ``(mu, logvar)`` of chosen rows into the classifier's latents.
+Sampler = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def gaussian_sampler(faithful: bool = True, noise: bool = True) -> Sampler:
+    """CADA-VAE's rule: :func:`reparameterize` (``faithful`` as there), or the mean when not
+    ``noise``."""
+    if not noise:
+        return lambda mu, logvar: mu
+    return lambda mu, logvar: reparameterize(mu, logvar, faithful)
+
+
 @torch.no_grad()
 def sample_latents(
     encoder: GaussianEncoder,
@@ -158,20 +168,22 @@ def sample_latents(
     noise: bool = True,
     draw: str = "tile",
     chunk: int = 8192,
+    sample: Sampler | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``per_class`` latents for each of ``classes`` from the rows of ``inputs`` carrying that
-    label: rows are picked by :func:`select_per_class`, encoded to ``(mu, logvar)`` and, when
-    ``noise``, reparameterised with :func:`reparameterize` (else ``mu``). Every row is encoded
-    once (in chunks of ``chunk`` rows) and the statistics gathered, so repeats are cheap."""
+    label: rows are picked by :func:`select_per_class`, encoded to ``(mu, logvar)`` and turned
+    into latents by ``sample`` (default :func:`gaussian_sampler` of ``faithful`` and ``noise``;
+    a method with a structured latent, such as separate branches, passes its own). Every row is
+    encoded once (in chunks of ``chunk`` rows) and the statistics gathered, so repeats are
+    cheap."""
     if per_class <= 0 or classes.numel() == 0:
         return inputs.new_zeros(0, 0), labels.new_zeros(0)
     stats = [encoder(part) for part in torch.split(inputs, chunk)]
     mu = torch.cat([s[0] for s in stats])
     logvar = torch.cat([s[1] for s in stats])
     idx, y = select_per_class(labels, classes, per_class, draw)
-    m = mu[idx]
-    z = reparameterize(m, logvar[idx], faithful) if noise else m
-    return z, y
+    sample = sample or gaussian_sampler(faithful, noise)
+    return sample(mu[idx], logvar[idx]), y
 
 
 @torch.no_grad()
@@ -188,15 +200,26 @@ def gzsl_latent_set(
     *,
     faithful: bool = True,
     draw: str = "tile",
+    seen_sample: Sampler | None = None,
+    unseen_sample: Sampler | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """CADA-VAE's GZSL classifier training set: ``n_seen`` noisy latents per seen class from
     the real (preprocessed) ``features`` and ``n_unseen`` per unseen class from its row of
-    ``class_embeddings``; returns ``(latents [N, latent], global class ids [N])``."""
+    ``class_embeddings``; returns ``(latents [N, latent], global class ids [N])``.
+    ``seen_sample`` / ``unseen_sample`` replace the sampling rule of each side (see
+    :func:`sample_latents`)."""
     parts = []
     if n_seen > 0 and seen.numel():
         parts.append(
             sample_latents(
-                visual_encoder, features, labels, seen, n_seen, faithful=faithful, draw=draw
+                visual_encoder,
+                features,
+                labels,
+                seen,
+                n_seen,
+                faithful=faithful,
+                draw=draw,
+                sample=seen_sample,
             )
         )
     if n_unseen > 0 and unseen.numel():
@@ -209,6 +232,7 @@ def gzsl_latent_set(
                 n_unseen,
                 faithful=faithful,
                 draw=draw,
+                sample=unseen_sample,
             )
         )
     if not parts:
