@@ -138,7 +138,6 @@ def test_per_dataset_defaults(dataset, alpha, samples, epochs):
     assert p["alpha"] == alpha
     assert (p["seen_samples"], p["unseen_samples"]) == samples
     assert p["classifier_epochs"] == epochs
-    assert p["seen_noise"] is False
     assert m.get_params()["alpha"] is None  # stored unchanged
 
 
@@ -147,6 +146,3 @@ def test_explicit_values_override_tables():
     m.setup(_spec("cub"))
     p = m.effective_params()
     assert p["alpha"] == 3.0 and p["unseen_samples"] == 7 and p["seen_samples"] == 200
-    base = DisentangledVAE.create({"hidden_scale": 0.01, "disentangle": False})
-    base.setup(_spec("cub"))
-    assert base.effective_params()["seen_noise"] is True  # CADA-VAE samples seen latents
