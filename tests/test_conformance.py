@@ -6,6 +6,7 @@ import pytest
 from tiny_params import tiny
 
 from zsl_toolkit.data.named import XLSA17Dataset
+from zsl_toolkit.data.xlsa17_synth import RealAttributeDataset
 from zsl_toolkit.errors import DataError
 from zsl_toolkit.registry import dataset_registry, method_registry
 from zsl_toolkit.testing import check_dataset, check_method
@@ -22,6 +23,17 @@ def test_dataset_conformance(name):
     if issubclass(cls, XLSA17Dataset):
         with pytest.raises(DataError, match="data root"):
             cls().load(None)
+        return
+    if issubclass(cls, RealAttributeDataset):
+        with pytest.raises(DataError, match="data root"):
+            cls().load(None)
+        if name != "sun-synth":
+            pytest.skip("2048-d preset: one (sun-synth) is enough here; tests/test_xlsa17_synth.py")
+        from conftest import SHARED_DATA
+
+        if not SHARED_DATA.is_dir():
+            pytest.skip(f"real data folder {SHARED_DATA} not present")
+        assert check_dataset(name, SHARED_DATA).name == name
         return
     if name == "synthetic-cub":
         pytest.skip("2048-d preset: covered by benchmarks, too slow to load twice here")

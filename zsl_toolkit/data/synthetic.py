@@ -45,24 +45,72 @@ class SyntheticSpec:
     seed: int = 0
 
 
-def generate(spec: SyntheticSpec, name: str = "synthetic") -> ZSLData:
-    """Generate a dataset from ``spec``; the same spec always gives the same arrays."""
-    rng = np.random.default_rng(spec.seed)
-    c, d1, d2, h = spec.n_classes, spec.feature_dim, spec.attribute_dim, spec.hidden
-    # Class attributes in [0, 1], like CUB's per-class attribute percentages.
-    attributes = 1.0 / (1.0 + np.exp(-1.5 * rng.standard_normal((c, d2))))
+@dataclass(frozen=True)
+class FeatureModel:
+    """How features arise from class attributes: the generator's difficulty knobs."""
+
+    feature_dim: int
+    hidden: int = 64
+    nuisance_dim: int = 16
+    nuisance_scale: float = 1.5
+    attribute_jitter: float = 0.1
+    noise: float = 0.1
+
+
+def render_features(
+    rng: np.random.Generator,
+    attributes: np.ndarray,
+    labels: np.ndarray,
+    model: FeatureModel,
+    dtype: type[np.floating] = np.float64,
+) -> np.ndarray:
+    """Features [N, feature_dim] for samples of classes ``labels`` with class ``attributes``
+    [C, d2] (roughly in [0, 1]): a random nonlinear map of per-sample jittered attributes, plus
+    projected nuisance factors, plus noise, through a softplus. The map's weights are drawn
+    from ``rng`` first, so the same generator state gives the same map.
+
+    ``dtype`` float32 halves memory and time for large sets; it draws other random numbers
+    than float64, so a preset keeps the dtype it was defined with.
+    """
+    n, d2 = labels.size, attributes.shape[1]
+    d1, h, k = model.feature_dim, model.hidden, model.nuisance_dim
     w1 = rng.standard_normal((d2, h)) * (2.0 / np.sqrt(d2))
     b1 = rng.standard_normal(h) * 0.5
     w2 = rng.standard_normal((h, d1)) / np.sqrt(h)
-    w_nuis = rng.standard_normal((spec.nuisance_dim, d1)) / np.sqrt(spec.nuisance_dim)
+    w_nuis = rng.standard_normal((k, d1)) / np.sqrt(k)
+    if dtype == np.float64:
+        sample_attr = attributes[labels] + model.attribute_jitter * rng.standard_normal((n, d2))
+        signal = np.tanh((sample_attr - 0.5) @ w1 + b1) @ w2
+        nuisance = model.nuisance_scale * rng.standard_normal((n, k)) @ w_nuis
+        noise = model.noise * rng.standard_normal((n, d1))
+        return np.logaddexp(0.0, signal + nuisance + noise)  # softplus
+    w1, b1, w2, w_nuis = (a.astype(dtype) for a in (w1, b1, w2, w_nuis))
+    sample_attr = attributes[labels].astype(dtype) - dtype(0.5)
+    sample_attr += dtype(model.attribute_jitter) * rng.standard_normal((n, d2), dtype=dtype)
+    out = np.tanh(sample_attr @ w1 + b1) @ w2
+    del sample_attr
+    out += (dtype(model.nuisance_scale) * rng.standard_normal((n, k), dtype=dtype)) @ w_nuis
+    out += dtype(model.noise) * rng.standard_normal((n, d1), dtype=dtype)
+    return np.logaddexp(dtype(0.0), out, out=out)  # softplus, in place
 
+
+def generate(spec: SyntheticSpec, name: str = "synthetic") -> ZSLData:
+    """Generate a dataset from ``spec``; the same spec always gives the same arrays."""
+    rng = np.random.default_rng(spec.seed)
+    c, d2 = spec.n_classes, spec.attribute_dim
+    # Class attributes in [0, 1], like CUB's per-class attribute percentages.
+    attributes = 1.0 / (1.0 + np.exp(-1.5 * rng.standard_normal((c, d2))))
     n = c * spec.samples_per_class
     labels = np.repeat(np.arange(c), spec.samples_per_class)
-    sample_attr = attributes[labels] + spec.attribute_jitter * rng.standard_normal((n, d2))
-    signal = np.tanh((sample_attr - 0.5) @ w1 + b1) @ w2
-    nuisance = spec.nuisance_scale * rng.standard_normal((n, spec.nuisance_dim)) @ w_nuis
-    noise = spec.noise * rng.standard_normal((n, d1))
-    features = np.logaddexp(0.0, signal + nuisance + noise)  # softplus
+    model = FeatureModel(
+        feature_dim=spec.feature_dim,
+        hidden=spec.hidden,
+        nuisance_dim=spec.nuisance_dim,
+        nuisance_scale=spec.nuisance_scale,
+        attribute_jitter=spec.attribute_jitter,
+        noise=spec.noise,
+    )
+    features = render_features(rng, attributes, labels, model)
 
     perm = rng.permutation(n)  # shuffle sample order so splits are not contiguous blocks
     features, labels = features[perm], labels[perm]

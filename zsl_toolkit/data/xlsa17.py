@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -364,6 +365,58 @@ def _one_based(mat: _MatFile, key: str, value: np.ndarray, upper: int, what: str
 
 
 # ---------------------------------------------------------------------------- loader
+def read_semantic(path: Path, optional: Iterable[str] = ("train", "val")) -> SemanticFile:
+    """The class attributes, class names and split indices of one semantic file
+    (``att_splits.mat`` or ``sent_splits.mat``) alone, without ``res101.mat``: the same
+    checks as :func:`load_xlsa17`, with indices bounded by the largest one the file holds."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; expected a semantic file {ORIGIN}")
+    with _open(path) as sem:
+        _require(
+            sem,
+            ("att",) + tuple(SPLIT_KEYS[s] for s in REQUIRED_SPLITS),
+            "'att' (d2 x C) and the 1-based index vectors "
+            + ", ".join(SPLIT_KEYS[s] for s in REQUIRED_SPLITS),
+        )
+        ashape = _numeric(sem, "att")
+        if len(ashape) != 2 or 0 in ashape:
+            raise sem.fail("att", f"has shape {_shape_str(ashape)}, expected d2 x C")
+        wanted = [*REQUIRED_SPLITS, *(s for s in optional if SPLIT_KEYS[s] in sem.shapes)]
+        keys = {s: SPLIT_KEYS[s] for s in wanted}
+        for key in keys.values():
+            _vector_length(sem, key, "1-based row indices into the images")
+        names_key = NAMES_KEY if NAMES_KEY in sem.shapes else None
+        arrays, names = sem.read(["att", *keys.values()], names_key)
+        for key, value in arrays.items():
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+                raise sem.fail(key, f"holds {getattr(value, 'dtype', '?')} data, expected numbers")
+    att = np.asarray(arrays["att"], dtype=np.float64)
+    if not np.isfinite(att).all():
+        raise sem.fail("att", "contains NaN or Inf values")
+    if names is not None and len(names) != att.shape[1]:
+        raise sem.fail(
+            "att", f"has {att.shape[1]} class columns but '{NAMES_KEY}' names {len(names)}"
+        )
+    raw = {s: _integers(sem, k, arrays[k]) for s, k in keys.items()}
+    top = max(int(v.max()) for v in raw.values())
+    splits = {s: _one_based(sem, keys[s], v, top, "row indices") for s, v in raw.items()}
+    for s, idx in splits.items():
+        if np.unique(idx).size != idx.size:
+            raise sem.fail(keys[s], "contains duplicate indices")
+    return SemanticFile(att=att, names=names, splits=splits, path=path)
+
+
+@dataclass(frozen=True)
+class SemanticFile:
+    """What :func:`read_semantic` found: ``att`` d2 x C, names (or None), 0-based splits."""
+
+    att: np.ndarray
+    names: list[str] | None
+    splits: dict[str, np.ndarray]
+    path: Path
+
+
 def _locate(folder: Path, semantic: str) -> tuple[Path, Path]:
     expected = f"{RES_FILE} and {semantic} {ORIGIN}"
     if not folder.exists():
