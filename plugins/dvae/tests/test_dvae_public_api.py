@@ -6,7 +6,12 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "zsl_dvae"
-PUBLIC = {"zsl_toolkit.errors", "zsl_toolkit.methods", "zsl_toolkit.methods.vae"}
+PUBLIC = {
+    "zsl_toolkit.data",
+    "zsl_toolkit.errors",
+    "zsl_toolkit.methods",
+    "zsl_toolkit.methods.vae",
+}
 
 
 def toolkit_imports(path: Path) -> list[tuple[int, str]]:

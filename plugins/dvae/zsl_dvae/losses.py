@@ -63,3 +63,23 @@ def shuffling_classification(
     z = torch.cat([z_t + z_p, z_t + z_p[perm]])
     nll = F.nll_loss(classifier(z), target.repeat(2), reduction="none")
     return nll[:b].sum(), nll[b:].sum()
+
+
+@torch.no_grad()
+def branch_diagnostics(
+    logvar_v: torch.Tensor, logvar_s: torch.Tensor, mu_v: torch.Tensor, latent: int
+) -> dict[str, torch.Tensor]:
+    """What the study of the method's components logs per batch (averaged per epoch by the
+    trainer): the mean posterior standard deviation ``exp(logvar / 2)`` of each branch of
+    each encoder, and how many dimensions of the visual dispersing branch carry information
+    (batch-mean KL to the prior above 0.01 nats; 0 means the branch collapsed to the prior)."""
+    sd_v, sd_s = (0.5 * logvar_v).exp(), (0.5 * logvar_s).exp()
+    mu_p, lv_p = mu_v[:, latent:], logvar_v[:, latent:]
+    kl_dim = 0.5 * (mu_p.pow(2) + lv_p.exp() - 1.0 - lv_p).mean(dim=0)
+    return {
+        "sd_visual_t": sd_v[:, :latent].mean(),
+        "sd_visual_p": sd_v[:, latent:].mean(),
+        "sd_attribute_t": sd_s[:, :latent].mean(),
+        "sd_attribute_p": sd_s[:, latent:].mean(),
+        "active_p_dims": (kl_dim > 0.01).sum().float(),
+    }

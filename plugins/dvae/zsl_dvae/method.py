@@ -24,9 +24,15 @@ import torch
 from torch import nn
 
 from zsl_dvae.defaults import ALPHA, DEFAULT_ALPHA, DEFAULT_SAMPLES, SAMPLES
-from zsl_dvae.losses import branch_distance, branch_kl, shuffling_classification
+from zsl_dvae.losses import (
+    branch_diagnostics,
+    branch_distance,
+    branch_kl,
+    shuffling_classification,
+)
 from zsl_dvae.model import (
     CLASSIFIER_LATENTS,
+    DISPERSING_SAMPLING,
     BranchScorer,
     DisentangledVAEModel,
     branch_sampler,
@@ -36,6 +42,12 @@ from zsl_dvae.published import published_row
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.methods import Boolean, FitContext, Interval, ModelSpec, Options, seen_positions
 from zsl_toolkit.methods.vae import CADAVAE, Warmup, gzsl_latent_set
+
+#: How ``gamma`` relates to the data: "none" as given; "dim" times the reconstructed dimensions
+#: per sample (features + attributes) over CUB's (2048 + 312), so L_SC keeps the balance with
+#: the summed reconstruction errors that it has on CUB-shaped data.
+GAMMA_SCALES = ("none", "dim")
+REFERENCE_DIMS = 2048 + 312
 
 
 class DisentangledVAE(CADAVAE):
@@ -121,6 +133,10 @@ class DisentangledVAE(CADAVAE):
         "gamma_start": Interval(int, 0),
         "gamma_end": Interval(int, 0),
         "seen_noise": Boolean(),
+        "gamma_scale": Options(*GAMMA_SCALES),
+        "dispersing_sampling": Options(*DISPERSING_SAMPLING),
+        "attribute_dispersing": Boolean(),
+        "attribute_alpha": Interval(float, 0, optional=True),
     }
     quick_params: ClassVar[dict[str, Any]] = {
         "hidden_scale": 0.05,
@@ -146,6 +162,10 @@ class DisentangledVAE(CADAVAE):
         gamma_start: int = 0,
         gamma_end: int = 0,
         seen_noise: bool = True,
+        gamma_scale: str = "none",
+        dispersing_sampling: str = "same",
+        attribute_dispersing: bool = True,
+        attribute_alpha: float | None = None,
         seen_samples: int | None = None,
         unseen_samples: int | None = None,
         **base: Any,
@@ -158,11 +178,20 @@ class DisentangledVAE(CADAVAE):
         self.gamma_start = gamma_start
         self.gamma_end = gamma_end
         self.seen_noise = seen_noise
+        self.gamma_scale = gamma_scale
+        self.dispersing_sampling = dispersing_sampling
+        self.attribute_dispersing = attribute_dispersing
+        self.attribute_alpha = attribute_alpha
         super().__init__(seen_samples=seen_samples, unseen_samples=unseen_samples, **base)
 
     # ------------------------------------------------------------------ parameters
     def validate(self) -> None:
         super().validate()
+        if not self.attribute_dispersing and self.classifier_latent == "p":
+            raise ConfigError(
+                "parameter classifier_latent cannot be 'p' when attribute_dispersing=false "
+                "(unseen classes then have no dispersing latent)"
+            )
         if not self.disentangle and self.classifier_latent != "t":
             raise ConfigError(
                 "parameter classifier_latent must be 't' when disentangle=false "
@@ -173,7 +202,20 @@ class DisentangledVAE(CADAVAE):
         """CADA-VAE's resolved values with this paper's per-dataset sample counts, plus
         ``alpha`` (Fig. 3)."""
         alpha = self.alpha if self.alpha is not None else ALPHA.get(spec.dataset_key, DEFAULT_ALPHA)
-        return {**super().resolve(spec, epochs), "alpha": float(alpha)}
+        gamma_factor = 1.0
+        if self.gamma_scale == "dim":
+            gamma_factor = (spec.feature_dim + spec.embedding_dim) / REFERENCE_DIMS
+        return {
+            **super().resolve(spec, epochs),
+            "alpha": float(alpha),
+            "gamma_factor": gamma_factor,
+        }
+
+    def dispersing_rule(self) -> bool:
+        """Whether the dispersing branch samples by the authors' rule (else the textbook one)."""
+        if self.dispersing_sampling == "same":
+            return self.faithful_sampling
+        return self.dispersing_sampling == "faithful"
 
     def warmups(self) -> dict[str, Warmup]:
         """CADA-VAE's schedules and the weight ``gamma`` of the shuffling loss."""
@@ -224,22 +266,30 @@ class DisentangledVAE(CADAVAE):
         m = self.model_
         lat = self.latent_size
         b = x.shape[0]
-        faithful = self.faithful_sampling
+        faithful, dispersing = self.faithful_sampling, self.dispersing_rule()
         mu_v, lv_v = m.visual_encoder(x)  # [B, 2 * latent]: distilling | dispersing
         mu_s, lv_s = m.attribute_encoder(s)
-        zt_v, zp_v = sample_branches(mu_v, lv_v, lat, faithful)
-        zt_s, zp_s = sample_branches(mu_s, lv_s, lat, faithful)
+        zt_v, zp_v = sample_branches(mu_v, lv_v, lat, faithful, dispersing)
+        zt_s, zp_s = sample_branches(mu_s, lv_s, lat, faithful, dispersing)
+        kl_vt, kl_vp = branch_kl(mu_v, lv_v, lat)
+        kl_st, kl_sp = branch_kl(mu_s, lv_s, lat)
+        dist_t, dist_p = branch_distance(mu_v, lv_v, mu_s, lv_s, lat)
+        if not self.attribute_dispersing:  # the attribute side keeps only its distilling branch
+            zp_s = torch.zeros_like(zp_s)
+            kl_sp = torch.zeros_like(kl_sp)
+            dist_p = torch.zeros_like(dist_p)
         reconstruction, cross = self.reconstruction_errors(
             x, s, torch.cat([zt_v + zp_v, zt_s + zp_s])
         )
-        kl_vt, kl_vp = branch_kl(mu_v, lv_v, lat)
-        kl_st, kl_sp = branch_kl(mu_s, lv_s, lat)
         kl_t, kl_p = kl_vt + kl_st, kl_vp + kl_sp
-        dist_t, dist_p = branch_distance(mu_v, lv_v, mu_s, lv_s, lat)
         w = {name: schedule(epoch) for name, schedule in self.warmups().items()}
         alpha = self.resolved_["alpha"]
-        loss = reconstruction + w["kl"] * (kl_t + alpha * kl_p) + w["cross"] * cross
-        terms: dict[str, torch.Tensor] = {}
+        if self.attribute_alpha is None:
+            kl = kl_t + alpha * kl_p
+        else:
+            kl = kl_t + alpha * kl_vp + float(self.attribute_alpha) * kl_sp
+        loss = reconstruction + w["kl"] * kl + w["cross"] * cross
+        terms: dict[str, torch.Tensor] = branch_diagnostics(lv_v, lv_s, mu_v, lat)
         if w["gamma"] > 0:
             target = self.seen_target(y)
             perm = torch.randperm(b, device=x.device) if self.recombine else None
@@ -251,7 +301,7 @@ class DisentangledVAE(CADAVAE):
                 recombined = re_v + re_s
                 terms["recombined"] = recombined.detach()
                 sc = sc + recombined
-            loss = loss + w["gamma"] * sc
+            loss = loss + w["gamma"] * self.resolved_["gamma_factor"] * sc
         if w["distance"] > 0:  # as CADA-VAE: skipped while 0, so 0 * inf cannot occur
             loss = loss + w["distance"] * (dist_t + dist_p)
         return {
@@ -272,7 +322,9 @@ class DisentangledVAE(CADAVAE):
             return super().classifier_latents(ctx)
         m = self.model_
         r = self.resolved_
-        lat, which, faithful = self.latent_size, self.classifier_latent, self.faithful_sampling
+        lat, which = self.latent_size, self.classifier_latent
+        rules = (self.faithful_sampling, self.dispersing_rule())
+        keep_p = self.attribute_dispersing
         return gzsl_latent_set(
             m.visual_encoder,
             m.attribute_encoder,
@@ -284,6 +336,6 @@ class DisentangledVAE(CADAVAE):
             r["seen_samples"],
             r["unseen_samples"],
             draw=self.seen_draw,
-            seen_sample=branch_sampler(lat, which, self.seen_noise, faithful),
-            unseen_sample=branch_sampler(lat, which, True, faithful),
+            seen_sample=branch_sampler(lat, which, self.seen_noise, *rules),
+            unseen_sample=branch_sampler(lat, which, True, *rules, dispersing_used=keep_p),
         )

@@ -24,6 +24,8 @@ from zsl_toolkit.methods.vae import (
 
 #: Latents the final classifier can be trained on (the paper's Table 4).
 CLASSIFIER_LATENTS = ("t", "p", "t+p")
+#: Sampling rule of the dispersing branch: "same" as the distilling branch, or either rule.
+DISPERSING_SAMPLING = ("same", "faithful", "textbook")
 
 
 class DisentangledVAEModel(CrossAlignedVAEModel):
@@ -63,18 +65,28 @@ def split_branches(t: torch.Tensor, latent: int) -> tuple[torch.Tensor, torch.Te
 
 
 def sample_branches(
-    mu: torch.Tensor, logvar: torch.Tensor, latent: int, faithful: bool
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    latent: int,
+    faithful: bool,
+    dispersing: bool | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sample ``(z_t, z_p)`` from fused statistics ``[B, 2 * latent]`` in one call.
+    """Sample ``(z_t, z_p)`` from fused statistics ``[B, 2 * latent]``.
 
-    Rows are viewed as ``[2B, latent]`` so that, under the authors' rule (one noise value per
-    sample shared by all dimensions), each branch of each sample gets its own noise value:
-    the branches are two latent variables, each sampled as CADA-VAE samples its latent.
+    With one rule for both branches (``dispersing`` None or equal to ``faithful``) the rows
+    are viewed as ``[2B, latent]`` and sampled in one call, so that under the authors' rule
+    (one noise value per sample shared by all dimensions) each branch of each sample gets its
+    own noise value: the branches are two latent variables, each sampled as CADA-VAE samples
+    its latent. Otherwise each branch is sampled by its own rule (``dispersing`` for ``z_p``).
     """
     b = mu.shape[0]
-    z = reparameterize(mu.reshape(2 * b, latent), logvar.reshape(2 * b, latent), faithful)
-    z = z.view(b, 2, latent)
-    return z[:, 0], z[:, 1]
+    if dispersing is None or dispersing == faithful:
+        z = reparameterize(mu.reshape(2 * b, latent), logvar.reshape(2 * b, latent), faithful)
+        z = z.view(b, 2, latent)
+        return z[:, 0], z[:, 1]
+    z_t = reparameterize(mu[:, :latent], logvar[:, :latent], faithful)
+    z_p = reparameterize(mu[:, latent:], logvar[:, latent:], dispersing)
+    return z_t, z_p
 
 
 def select_latent(z_t: torch.Tensor, z_p: torch.Tensor, which: str) -> torch.Tensor:
@@ -103,15 +115,25 @@ class BranchScorer(LatentScorer):
         return select_latent(mu_t, mu_p, self.which)
 
 
-def branch_sampler(latent: int, which: str, noise: bool, faithful: bool) -> Sampler:
+def branch_sampler(
+    latent: int,
+    which: str,
+    noise: bool,
+    faithful: bool,
+    dispersing: bool | None = None,
+    dispersing_used: bool = True,
+) -> Sampler:
     """The final classifier's latents from fused statistics: branch ``which`` of a sample
-    (:func:`sample_branches`), or of the posterior mean when not ``noise``."""
+    (:func:`sample_branches`), or of the posterior mean when not ``noise``; the dispersing
+    latent is zero when the encoder's dispersing branch is not used."""
 
     def sample(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         if noise:
-            z_t, z_p = sample_branches(mu, logvar, latent, faithful)
+            z_t, z_p = sample_branches(mu, logvar, latent, faithful, dispersing)
         else:
             z_t, z_p = split_branches(mu, latent)
+        if not dispersing_used:
+            z_p = torch.zeros_like(z_p)
         return select_latent(z_t, z_p, which)
 
     return sample

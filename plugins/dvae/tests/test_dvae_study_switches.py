@@ -1,0 +1,76 @@
+"""The switches the component study tests (gamma scaling, per-branch sampling rule, the
+attribute side's dispersing branch), the per-epoch diagnostics and the transfer margins."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from zsl_dvae import DisentangledVAE
+from zsl_dvae.diagnostics import transfer_margins
+from zsl_dvae.model import sample_branches
+
+from zsl_toolkit.methods import ModelSpec
+from zsl_toolkit.testing import toy_data
+from zsl_toolkit.training import TrainConfig, Trainer
+
+
+def _fit(**params) -> tuple[DisentangledVAE, Trainer]:
+    method = DisentangledVAE.create({**DisentangledVAE.quick_params, **params})
+    trainer = Trainer(TrainConfig(seed=0, device="cpu", epochs=2, quiet=True, checkpoint_every=0))
+    trainer.fit(method, toy_data())
+    return method, trainer
+
+
+def test_gamma_scale_dim_weights_by_reconstructed_dimensions():
+    spec = ModelSpec.from_data(toy_data())
+    method = DisentangledVAE.create({"gamma_scale": "dim"})
+    method.setup(spec)
+    factor = (spec.feature_dim + spec.embedding_dim) / (2048 + 312)
+    assert method.effective_params()["gamma_factor"] == pytest.approx(factor)
+    plain = DisentangledVAE.create({})
+    plain.setup(spec)
+    assert plain.effective_params()["gamma_factor"] == 1.0
+
+
+def test_dispersing_branch_can_sample_by_its_own_rule():
+    mu, logvar = torch.zeros(4, 6), torch.zeros(4, 6)
+    torch.manual_seed(0)
+    z_t, z_p = sample_branches(mu, logvar, 3, faithful=True, dispersing=False)
+    # Authors' rule on z_t: one noise value per sample; textbook on z_p: one per dimension.
+    assert torch.equal(z_t, z_t[:, :1].expand_as(z_t))
+    assert not torch.equal(z_p, z_p[:, :1].expand_as(z_p))
+    method = DisentangledVAE.create({"dispersing_sampling": "textbook"})
+    assert method.dispersing_rule() is False
+    assert DisentangledVAE.create({}).dispersing_rule() is True
+
+
+def test_without_attribute_dispersing_branch_its_terms_vanish():
+    method, trainer = _fit(attribute_dispersing=False, classifier_latent="t+p")
+    vae = [r for r in trainer.history if r["stage"] == "vae"]
+    assert vae and all(r["distance_p"] == 0.0 for r in vae)
+    ctx = method.context(toy_data(), torch.device("cpu"))
+    latents, labels = method.classifier_latents(ctx)
+    assert torch.isfinite(latents).all()
+
+
+def test_epoch_log_has_branch_diagnostics():
+    _, trainer = _fit()
+    record = next(r for r in trainer.history if r["stage"] == "vae")
+    for key in ("sd_visual_t", "sd_visual_p", "sd_attribute_t", "sd_attribute_p"):
+        assert record[key] > 0
+    assert 0 <= record["active_p_dims"] <= DisentangledVAE.quick_params.get("latent_size", 64)
+
+
+def test_transfer_margins_are_distances_of_unseen_images():
+    method, _ = _fit()
+    m = transfer_margins(method, toy_data())
+    assert m["own_distance"] > 0 and m["seen_distance"] > 0
+    assert m["ratio"] == pytest.approx(m["own_distance"] / m["seen_distance"])
+    assert 0.0 <= m["closer_to_own"] <= 1.0
+
+
+def test_p_classifier_needs_an_attribute_dispersing_branch():
+    from zsl_toolkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="attribute_dispersing"):
+        DisentangledVAE.create({"attribute_dispersing": False, "classifier_latent": "p"})
