@@ -2,13 +2,13 @@
 
 "Usable" means the session actually runs on the provider: onnxruntime-gpu lists
 CUDAExecutionProvider even on machines without a GPU or CUDA libraries and then quietly
-falls back to CPU, so the providers a session reports are the only trustworthy answer.
+falls back to CPU, so the providers a session reports are the only trustworthy answer. What
+decides whether CUDA is tried and why it failed lives in :mod:`zsl_onnx.cuda`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -56,11 +56,16 @@ def open_session(
 ) -> Any:
     """An ``InferenceSession`` for ``path`` on ``provider`` (auto, cuda or cpu).
 
-    ``auto`` uses CUDA when a session really gets it and otherwise runs on CPU after one
-    ``notice`` line saying why; ``cuda`` raises :class:`DeviceError` instead of falling back.
-    ``on_load_error`` maps a failure to load the model to the caller's error.
+    ``auto`` tries CUDA only when an NVIDIA GPU is visible (:func:`zsl_onnx.cuda.gpu_visible`):
+    a CPU-only machine gets a CPU session silently; with a GPU it uses CUDA when the session
+    really gets it, else the CPU after one ``notice`` line saying why. ``cuda`` raises
+    :class:`DeviceError` with the reason (no device, a library missing, driver too old)
+    instead of falling back. ``on_load_error`` maps a failure to load the model to the
+    caller's error.
     """
     import onnxruntime as ort
+
+    from zsl_onnx import cuda
 
     check_provider(provider)
     options = session_options(threads)
@@ -73,27 +78,22 @@ def open_session(
                 raise
             raise on_load_error(exc) from None
 
-    if provider == "cpu":
+    if provider == "cpu" or (provider == "auto" and not cuda.gpu_visible()):
         return make([CPU])
-    reason = ""
     if CUDA not in ort.get_available_providers():
         reason = f"this onnxruntime build ({_build()}) has no {CUDA}"
         session = make([CPU])
     else:
-        missing = _preload_cuda_libraries()
+        cuda.preload_libraries()
         with _quiet_ort_logger():  # provider-load failures are reported by us, once
             session = make([CUDA, CPU])
-        if session.get_providers()[0] != CUDA:
-            reason = f"{CUDA} could not start ({missing or 'no usable GPU, CUDA or cuDNN'})"
-    if not reason:
-        return session
+        if session.get_providers()[0] == CUDA:
+            return session
+        reason = cuda.diagnose()
     if provider == "cuda":
-        raise DeviceError(
-            f"--provider cuda: {reason}; install onnxruntime-gpu with CUDA and cuDNN on a "
-            f"machine with an NVIDIA GPU, or use --provider cpu"
-        )
+        raise DeviceError(f"--provider cuda: {CUDA} cannot start: {reason}; use --provider cpu")
     if notice is not None:
-        notice(f"notice: CUDA is not usable ({reason}); running on {CPU}")
+        notice(f"notice: a GPU is visible but CUDA is not usable ({reason}); running on {CPU}")
     return session
 
 
@@ -104,27 +104,6 @@ def _build() -> str:
         with contextlib.suppress(PackageNotFoundError):
             return f"{dist} {version(dist)}"
     return "onnxruntime"
-
-
-def _preload_cuda_libraries() -> str:
-    """Load CUDA/cuDNN from pip-installed NVIDIA wheels where onnxruntime offers it.
-
-    Returns the first failure onnxruntime printed ("" when none), so a fallback can say
-    which library was missing instead of letting the raw messages through.
-    """
-    import onnxruntime as ort
-
-    preload = getattr(ort, "preload_dlls", None)
-    if preload is None:  # onnxruntime < 1.21
-        return ""
-    captured = io.StringIO()
-    with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-        try:
-            preload()
-        except Exception as exc:  # a failed preload only means CUDA will not start
-            return f"{type(exc).__name__}: {exc}"
-    lines = [line.strip() for line in captured.getvalue().splitlines() if "ailed" in line]
-    return lines[0].split(": ", 1)[-1] if lines else ""
 
 
 @contextlib.contextmanager
