@@ -1,9 +1,17 @@
 # Two entry points: `make demo` (set up + main job) and `make test` (set up + whole test suite).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip install --quiet --constraint constraints.txt
+# TORCH=cpu (default): torch's CPU build. TORCH=cuda: PyPI's Linux x86_64 torch, built with
+# CUDA 13.0 like onnxruntime-gpu; it pins its own CUDA/cuDNN wheels exactly, so the nvidia-*
+# pins of constraints.txt are left out and torch's decide (switching: make clean setup TORCH=..).
+TORCH ?= cpu
+CONSTRAINTS := $(if $(filter cuda,$(TORCH)),$(VENV)/constraints-cuda.txt,constraints.txt)
+CHECK_CUDA_TORCH := $(PY) -c "import sys, torch; torch.version.cuda or sys.exit('error: TORCH=cuda installed ' + torch.__version__ + ', a CPU-only torch')"
+PIP := $(PY) -m pip install --quiet --constraint $(CONSTRAINTS)
 PLUGINS := $(wildcard plugins/dvae/pyproject.toml exporters/onnx/pyproject.toml)
-EDITABLE := -e '.[ray,plot,test]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+# zsl-onnx with its gpu extra: onnxruntime-gpu's CUDA libraries (Linux x86_64; empty elsewhere).
+EDITABLE := -e '.[ray,plot,test]' \
+	$(foreach p,$(PLUGINS),-e '$(patsubst %/,%,$(dir $(p)))$(if $(findstring onnx,$(p)),[gpu])')
 TEST_DIRS := tests $(wildcard plugins/dvae/tests exporters/onnx/tests)
 DEMO_METHOD ?= $(if $(wildcard plugins/dvae/pyproject.toml),dvae,eszsl)
 
@@ -11,7 +19,9 @@ DEMO_METHOD ?= $(if $(wildcard plugins/dvae/pyproject.toml),dvae,eszsl)
 
 $(VENV)/.installed: pyproject.toml constraints.txt $(PLUGINS)
 	python3 -m venv $(VENV)
+	grep -v '^nvidia-' constraints.txt >$(VENV)/constraints-cuda.txt
 	$(PIP) torch==2.13.0
+	$(if $(filter cuda,$(TORCH)),$(CHECK_CUDA_TORCH))
 	$(PIP) $(EDITABLE)
 	touch $@
 
