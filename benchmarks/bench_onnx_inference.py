@@ -18,6 +18,14 @@ rate of a 2048^3 float32 matmul measured in the same process with all cores.
 
     python benchmarks/bench_onnx_inference.py                  # writes results/onnx_inference.md
     python benchmarks/bench_onnx_inference.py --quick          # shorter, for a smoke test
+    python benchmarks/bench_onnx_inference.py --device cuda    # results/onnx_inference_cuda.md
+    python benchmarks/bench_onnx_inference.py --device cuda --cpu-dry-run --output -
+
+``--device cuda`` measures instead, from host features to host results: onnxruntime's CUDA
+provider (through zsl-onnx's reused I/O binding), onnxruntime on CPU and PyTorch eager on
+CUDA, at batches 1, 256 and 4096, after a parity check of the three. ``--cpu-dry-run`` runs
+those same steps with CPU standing in for CUDA and short budgets, to check the code without
+a GPU (its numbers mean nothing).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from _common import cpu_name, fmt_load, load_average, write_report
 from torch import nn
 
 BATCHES = (1, 64, 4096)
+DEVICE_BATCHES = (1, 256, 4096)
 TARGETS = {1: 1.5, 4096: 1.0}  # required onnxruntime / PyTorch throughput ratios
 FEATURE_DIM, HIDDEN, LATENT, CLASSES = 2048, 1560, 64, 200
 
@@ -189,10 +198,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short budgets (smoke test)")
     parser.add_argument(
         "--output",
-        default=str(Path(__file__).resolve().parent / "results" / "onnx_inference.md"),
+        default=parser_default_output(),
         help="markdown file to write ('-' for stdout only)",
     )
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="cpu: ORT vs PyTorch on CPU (default); cuda: ORT CUDA vs ORT CPU vs PyTorch CUDA",
+    )
+    parser.add_argument(
+        "--cpu-dry-run",
+        action="store_true",
+        help="with --device cuda: the same steps on CPU, short budgets (checks the code only)",
+    )
     args = parser.parse_args(argv)
+    if args.device == "cuda":
+        return device_main(args)
 
     import onnxruntime as ort
     from zsl_onnx.exporter import ScoresAndPrediction, to_onnx_model
@@ -322,6 +344,110 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("\n".join(lines))
     return 0 if all(verdicts) else 1
+
+
+def device_main(args: argparse.Namespace) -> int:
+    """ORT CUDA vs ORT CPU vs PyTorch CUDA, host arrays in and out (``--device cuda``)."""
+    import onnxruntime as ort
+    from zsl_onnx.exporter import ScoresAndPrediction, to_onnx_model
+    from zsl_onnx.predictor import DeviceBinding, run_session
+    from zsl_onnx.providers import open_session
+
+    dry = args.cpu_dry_run
+    device = "cpu" if dry else "cuda"
+    if not dry and not torch.cuda.is_available():
+        raise SystemExit("error: --device cuda: torch sees no CUDA device (or use --cpu-dry-run)")
+    budget, rounds = (0.05, 1) if dry else (1.0, 3)
+    inner, description = build_module(args)
+    if args.run_dir or args.method:
+        global FEATURE_DIM
+        FEATURE_DIM = int(next(b for n, b in inner.named_buffers() if n.endswith("offset")).numel())
+    module = ScoresAndPrediction(inner.eval()).eval()
+    rng = np.random.default_rng(0)
+    inputs = {
+        b: np.abs(rng.standard_normal((b, FEATURE_DIM))).astype(np.float32) for b in DEVICE_BATCHES
+    }
+    gpu = "CPU (dry run)" if dry else torch.cuda.get_device_name(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.onnx"
+        path.write_bytes(to_onnx_model(module, inputs[256][:2]).SerializeToString())
+        ort_dev = DeviceBinding(open_session(path, device, notice=None), device)
+        ort_cpu = open_session(path, "cpu", notice=None)
+        n_classes = int(ort_cpu.get_outputs()[0].shape[1] or CLASSES)
+        on_device = module.to(device)
+
+        def torch_call(x: np.ndarray):
+            with torch.inference_mode():
+                scores, pred = on_device(torch.from_numpy(x).to(device))
+                return scores.cpu().numpy(), pred.cpu().numpy()
+
+        calls: dict[str, Callable[[np.ndarray], tuple[np.ndarray, ...]]] = {
+            f"onnxruntime {'CPU (standing in for CUDA)' if dry else 'CUDA'}, I/O binding": (
+                lambda x: ort_dev.run(x, len(x), n_classes)
+            ),
+            "onnxruntime CPU": lambda x: run_session(ort_cpu, x, len(x)),
+            f"PyTorch eager {'CPU (standing in for CUDA)' if dry else 'CUDA'}": torch_call,
+        }
+        x = inputs[4096]
+        outs = {name: call(x) for name, call in calls.items()}
+        ref_scores, ref_pred = outs["onnxruntime CPU"]
+        parity = []
+        for name, (scores, pred) in outs.items():
+            diff = float(np.abs(scores - ref_scores).max())
+            agree = float((pred == ref_pred).mean())
+            parity.append(
+                f"{name}: max |score diff| vs ORT CPU {diff:.2e}, argmax agree {agree:.4f}"
+            )
+            if agree < 0.99:
+                raise SystemExit(f"error: {name} disagrees with ORT CPU on {1 - agree:.2%} of rows")
+        rows = []
+        for batch in DEVICE_BATCHES:
+            lat = {name: [] for name in calls}
+            for _ in range(rounds):  # interleaved rounds
+                for name, call in calls.items():
+                    lat[name] += measure(lambda c=call, b=batch: c(inputs[b]), budget, 5)
+            rows.append((batch, {name: Timing(v) for name, v in lat.items()}))
+            print(f"batch {batch}: done", file=sys.stderr)
+    lines = [
+        "# ORT CUDA vs ORT CPU vs PyTorch CUDA: inference from host features to host results",
+        "",
+        f"Model: {description}.",
+        f"GPU: {gpu}. CPU: {cpu_name()}, {os.cpu_count()} cores. torch {torch.__version__} "
+        f"(CUDA {torch.version.cuda}), onnxruntime {ort.__version__}; python "
+        f"{platform.python_version()}.",
+        "Parity on 4096 rows before timing: " + "; ".join(parity) + ".",
+        "",
+        "| batch | runtime | p50 ms | p99 ms | samples/s (median) | vs ORT CPU |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for batch, timings in rows:
+        base = timings["onnxruntime CPU"].throughput(batch)
+        for name, tm in timings.items():
+            lines.append(
+                f"| {batch} | {name} | {1e3 * tm.p50:.3f} | {1e3 * tm.p99:.3f} | "
+                f"{tm.throughput(batch):,.0f} | {tm.throughput(batch) / base:.2f}x |"
+            )
+    lines += [
+        "",
+        "Each call copies the batch from host memory to the device and the scores and argmax "
+        "back (what `zsl predict` does), so at batch 1 it is dominated by launch and copy "
+        "latency. Timings from one run; rerun for a noise estimate.",
+        f"Command: `python benchmarks/bench_onnx_inference.py --device cuda"
+        f"{' --cpu-dry-run' if dry else ''}`"
+        + (" (a CPU dry run: these numbers say nothing about a GPU)." if dry else "."),
+    ]
+    out = args.output
+    if out == parser_default_output() and not dry:
+        out = str(Path(out).with_name("onnx_inference_cuda.md"))
+    if out != "-" and not (dry and out == parser_default_output()):
+        write_report(lines, out)
+    else:
+        print("\n".join(lines))
+    return 0
+
+
+def parser_default_output() -> str:
+    return str(Path(__file__).resolve().parent / "results" / "onnx_inference.md")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def run_session(session: Any, features: np.ndarray, batch_size: int) -> tuple[np
     return np.concatenate(scores), np.concatenate(preds)
 
 
-class _DeviceBinding:
+class DeviceBinding:
     """Runs a CUDA session through one reused I/O binding: the input and both outputs live in
     device buffers allocated once per batch size, so repeated batches only copy the features
     in and the results out (``session.run`` allocates fresh device buffers on every call).
@@ -114,7 +114,7 @@ class OnnxPredictor:
         on_cuda = self.providers[0] == "CUDAExecutionProvider"
         use_binding = on_cuda if io_binding is None else io_binding
         self._binding = (
-            _DeviceBinding(self.session, "cuda" if on_cuda else "cpu") if use_binding else None
+            DeviceBinding(self.session, "cuda" if on_cuda else "cpu") if use_binding else None
         )
 
     @property
