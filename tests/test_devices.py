@@ -94,7 +94,7 @@ def test_stage_and_loss_code_creates_tensors_on_the_training_device(name, toy):
 
 
 def test_the_placement_check_catches_a_tensor_made_without_device(toy):
-    method = method_registry().load("devise").create({"epochs": 1})
+    method = method_registry().load("devise").create({})
     original = method.stage
 
     def careless(index, ctx):
