@@ -29,11 +29,11 @@ def test_dataset_conformance(name):
             cls().load(None)
         if name != "sun-synth":
             pytest.skip("2048-d preset: one (sun-synth) is enough here; tests/test_xlsa17_synth.py")
-        from conftest import SHARED_DATA
+        from xlsa17_files import SHARED
 
-        if not SHARED_DATA.is_dir():
-            pytest.skip(f"real data folder {SHARED_DATA} not present")
-        assert check_dataset(name, SHARED_DATA).name == name
+        if not SHARED.is_dir():
+            pytest.skip(f"real data folder {SHARED} not present")
+        assert check_dataset(name, SHARED).name == name
         return
     if name == "synthetic-cub":
         pytest.skip("2048-d preset: covered by benchmarks, too slow to load twice here")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from xlsa17_files import SHARED
 
 from zsl_toolkit.cli import cli
 from zsl_toolkit.data.protocol import apply_protocol
@@ -24,11 +25,9 @@ REAL = {  # trainval / test_seen / test_unseen, seen / unseen classes, attribute
 
 @pytest.fixture(scope="module")
 def root() -> Path:
-    from conftest import SHARED_DATA
-
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} not present")
-    return SHARED_DATA
+    if not SHARED.is_dir():
+        pytest.skip(f"real data folder {SHARED} not present")
+    return SHARED.resolve()
 
 
 @pytest.fixture(scope="module")
