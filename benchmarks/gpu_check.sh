@@ -53,8 +53,9 @@ if [ "$OFFLINE" = 1 ]; then
         python3 -m venv --system-site-packages "$VENV"
     fi
     for d in "$REPO" "$REPO/plugins/dvae" "$REPO/exporters/onnx"; do
-        [ -f "$d/pyproject.toml" ] && "$VENV/bin/python" -m pip install -q --no-index --no-deps \
-            --no-build-isolation -e "$d"
+        if [ -f "$d/pyproject.toml" ]; then
+            "$VENV/bin/python" -m pip install -q --no-index --no-deps --no-build-isolation -e "$d"
+        fi
     done
 elif [ "$DRY" = 1 ]; then
     make -C "$REPO" setup
