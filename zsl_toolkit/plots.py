@@ -37,7 +37,8 @@ def plot_sweep(
     sweep_dir: str | Path, param: str, metric: str = "H", out: str | Path | None = None
 ) -> Path:
     """``metric`` (mean ± sample std over seeds) against swept ``param``; one line per method
-    label x dataset (x the other swept parameters' values, when there are any)."""
+    label x dataset (x the other swept parameters' values, when there are any). A cell that
+    leaves ``param`` at its default is drawn at the value its trials resolved (run.json)."""
     from zsl_toolkit.sweep.report import METRICS, collect
 
     if metric not in METRICS:
@@ -53,9 +54,12 @@ def plot_sweep(
         )
     lines: dict[str, list[tuple[Any, Any]]] = {}
     for c in chosen:
+        x = c.params[param] if param in c.params else _resolved(sweep_dir, c.complete, param)
+        if x is None:  # left at a default that no completed trial resolved
+            continue
         others = [f"{k}={c.params[k]}" for k in c.swept if k != param and k in c.params]
         name = f"{c.label} / {c.dataset}" + (f" ({', '.join(others)})" if others else "")
-        lines.setdefault(name, []).append((c.params[param], c.stats[metric]))
+        lines.setdefault(name, []).append((x, c.stats[metric]))
     xs_all = [x for pts in lines.values() for x, _ in pts]
     numeric = _numeric(xs_all)
     categories = sorted({json.dumps(x) for x in xs_all}) if not numeric else []
@@ -89,6 +93,19 @@ def plot_sweep(
     target = Path(out) if out else sweep_dir / f"plot-{metric}-vs-{param}.png"
     fig.savefig(target, dpi=120)
     return target
+
+
+def _resolved(sweep_dir: Path, trial_ids: list[str], param: str) -> Any:
+    """The value a cell's completed trials resolved for ``param`` (left at a per-dataset
+    default in the sweep: DVAE's alpha), from their run records; None when there is none."""
+    from zsl_toolkit.rundir import read_record
+    from zsl_toolkit.sweep.runner import trial_dir
+
+    for tid in trial_ids:
+        value = read_record(trial_dir(sweep_dir, tid)).get("resolved_params", {}).get(param)
+        if value is not None:
+            return value
+    return None
 
 
 def loss_terms(rows: list[dict[str, Any]]) -> list[str]:

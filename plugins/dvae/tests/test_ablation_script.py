@@ -1,132 +1,118 @@
-"""benchmarks/dvae_ablation.py runs its rows as sweep trials and resumes from them."""
+"""The DVAE ablation tables come from sweep configs (benchmarks/configs/dvae_*.toml) run by
+``zsl sweep`` and ``zsl report`` through benchmarks/run_dvae_ablation.sh."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "dvae_ablation.py"
-TINY = "hidden_scale=0.05,seen_samples=20,unseen_samples=20,classifier_epochs=3"
+from zsl_toolkit.cli import cli
+
+REPO = Path(__file__).resolve().parents[3]
+SCRIPT = REPO / "benchmarks" / "run_dvae_ablation.sh"
+RESULTS = REPO / "benchmarks" / "results" / "dvae"
+TINY = {"hidden_scale": 0.05, "seen_samples": 20, "unseen_samples": 20, "classifier_epochs": 3}
 
 
-@pytest.fixture(scope="module")
-def ablation():
+@pytest.fixture(autouse=True)
+def _benchmarks_beside():
     if not SCRIPT.is_file():
         pytest.skip("benchmarks/ not beside the plugin (installed from an sdist)")
-    spec = importlib.util.spec_from_file_location("dvae_ablation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
 
 
-def test_table4_rows_run_as_sweep_trials_and_resume(ablation, tmp_path, capsys):
-    out, sweeps = tmp_path / "results", tmp_path / "sweeps"
-    argv = [
-        "--dataset", "toy", "--seeds", "0", "1", "--epochs", "2", "--experiments", "table4",
-        "--params", TINY, "--workers", "2", "--threads", "1",
-        "--out", str(out), "--sweep-dir", str(sweeps),
-    ]  # fmt: skip
-    ablation.main(argv)
-    assert "6 runs to do (6 planned)" in capsys.readouterr().out
-    records = [json.loads(line) for line in (out / "toy.jsonl").read_text().splitlines()]
-    assert len(records) == 6
-    assert {r["params"].get("classifier_latent", "t") for r in records} == {"p", "t+p", "t"}
-    state = json.loads((sweeps / "toy" / "state.json").read_text())
-    assert {e["status"] for e in state["trials"].values()} == {"complete"}
-    plan = json.loads((sweeps / "toy" / "sweep.json").read_text())
-    labels = {t["label"] for t in plan["trials"]}  # what `zsl report` shows per row
-    assert "dvae classifier_epochs=3,classifier_latent=p,hidden_scale=0.05," in " ".join(labels)
-    assert len(labels) == 3
-    for r in records:
-        # each record is the trial's own stored metrics, not a recomputation
-        stored = json.loads((Path(r["trial"]) / "metrics.json").read_text())["gzsl"]
-        assert r["H"] == stored["H"] and 0.0 <= r["H"] <= 1.0
-        assert r["resolved"]["classifier_epochs"] == 3
-    table = (out / "toy.md").read_text()
-    assert "Table 4: latent of the final classifier" in table
-    assert "| z_p |" in table and "| 2 |" in table  # two seeds per row
-
-    ablation.main(argv)  # everything recorded: nothing runs again
-    assert "0 runs to do (6 planned)" in capsys.readouterr().out
-    assert len((out / "toy.jsonl").read_text().splitlines()) == 6
+def zsl(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-def test_lost_records_are_recovered_from_the_sweep(ablation, tmp_path, capsys):
-    out, sweeps = tmp_path / "results", tmp_path / "sweeps"
-    argv = [
-        "--dataset", "toy", "--seeds", "0", "--epochs", "1", "--experiments", "table4",
-        "--params", TINY, "--workers", "1", "--threads", "1",
-        "--out", str(out), "--sweep-dir", str(sweeps),
-    ]  # fmt: skip
-    ablation.main(argv)
-    first = (out / "toy.jsonl").read_text().splitlines()
-    (out / "toy.jsonl").unlink()
-    ablation.main(argv)  # the runner skips the completed trials and re-reads them
-    state = json.loads((sweeps / "toy" / "state.json").read_text())
-    assert state["invocations"][-1]["skipped"] == 3
-    again = (out / "toy.jsonl").read_text().splitlines()
-    assert sorted(json.loads(x)["H"] for x in again) == sorted(json.loads(x)["H"] for x in first)
+def tiny_config(path: Path, dataset: str = "toy", seeds: str = "[0, 1]") -> Path:
+    params = "\n".join(f"{k} = {v}" for k, v in TINY.items())
+    path.write_text(
+        f'[sweep]\nname = "tiny"\nseeds = {seeds}\nepochs = 1\nevaluators = ["gzsl"]\n'
+        f'device = "cpu"\n\n[[sweep.datasets]]\nname = "{dataset}"\n\n'
+        f"[methods.dvae]\n{params}\nvariants = [{{}}, {{ alpha = 1.0 }}]\n\n"
+        f'[methods."z_p"]\nmethod = "dvae"\nclassifier_latent = "p"\n{params}\n'
+    )
+    return path
 
 
-def test_named_benchmark_from_a_data_root_prints_the_papers_numbers(ablation, tmp_path, capsys):
-    sys.path.insert(0, str(SCRIPT.parents[1] / "tests"))
+@pytest.mark.parametrize("dataset", ["digits", "synthetic"])
+def test_configs_plan_exactly_the_committed_trials(dataset, tmp_path, monkeypatch):
+    """Same trial ids = same resolved configs as the runs behind the committed tables, so
+    the configs regenerate those very runs (and resume an old sweep directory)."""
+    monkeypatch.delenv("ZSL_DATA_ROOT", raising=False)
+    config = REPO / "benchmarks" / "configs" / f"dvae_{dataset}.toml"
+    result = zsl("sweep", config, "-o", tmp_path / "out", "--dry-run")
+    assert result.exit_code == 0, result.output
+    planned = {line.split()[0] for line in result.output.splitlines()[:-1]}
+    records = [json.loads(x) for x in (RESULTS / f"{dataset}.jsonl").read_text().splitlines()]
+    assert planned == {Path(r["trial"]).name for r in records}
+
+
+def test_script_runs_the_rows_and_resumes(tmp_path):
+    env = {
+        **os.environ,
+        "CONFIG": str(tiny_config(tmp_path / "tiny.toml")),
+        "RESULTS": str(tmp_path / "results"),
+        "JOBS": "2",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    sweep = tmp_path / "sweep"
+    cmd = ["bash", str(SCRIPT), "toy", str(sweep)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "results" / "toy.md").read_text()
+    assert "| z_p | toy |" in table and "| dvae | toy | alpha=1.0 |" in table
+    assert "2/2" in table  # two seeds per row
+    assert (tmp_path / "results" / "toy_alpha.png").stat().st_size > 0
+    cells = json.loads((tmp_path / "results" / "toy.json").read_text())["cells"]
+    for cell in cells:  # each cell is the trials' own stored metrics, not a recomputation
+        stored = [
+            json.loads((sweep / "trials" / t / "metrics.json").read_text())["gzsl"]["H"]
+            for t in cell["trials"]
+        ]
+        assert cell["n"] == 2 and len(stored) == 2
+        assert cell["metrics"]["H"]["mean"] == pytest.approx(sum(stored) / 2, rel=1e-12)
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr
+    state = json.loads((sweep / "state.json").read_text())
+    assert state["invocations"][-1]["skipped"] == 6  # 3 rows x 2 seeds, none run again
+
+
+def test_named_benchmark_report_shows_the_papers_ablation_rows(tmp_path):
+    sys.path.insert(0, str(REPO / "tests"))
     try:
         from xlsa17_files import TINY_NAMES, tiny_arrays, write_pair
     finally:
         sys.path.pop(0)
     write_pair(tmp_path / "xlsa17" / "CUB", *tiny_arrays(), names=TINY_NAMES)
-    out = tmp_path / "results"
-    ablation.main(
-        [
-            "--dataset",
-            "cub",
-            "--data-root",
-            str(tmp_path / "xlsa17"),
-            "--seeds",
-            "0",
-            "--epochs",
-            "1",
-            "--experiments",
-            "table4",
-            "--params",
-            TINY,
-            "--workers",
-            "1",
-            "--threads",
-            "1",
-            "--out",
-            str(out),
-            "--sweep-dir",
-            str(tmp_path / "sweeps"),
-        ]  # fmt: skip
-    )
-    table = (out / "cub.md").read_text()
-    assert "paper U / S / H" in table
-    assert "| 1 | 43.4 / 53.1 / 47.7 |" in table  # z_p row: one run, the paper's Table 4 CUB
-    assert " ± " not in table.split("### Table 4")[1].split("Training time")[0]  # n = 1
+    config = tiny_config(tmp_path / "cub.toml", dataset="cub", seeds="[0]")
+    out = tmp_path / "sweep"
+    ran = zsl("sweep", config, "--data-root", tmp_path / "xlsa17", "-o", out, "-j", "1", "-q")
+    assert ran.exit_code == 0, ran.output
+    result = zsl("report", out, "--published")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("| z_p |"))
+    assert "43.4" in row and "53.1" in row and "47.7" in row  # the paper's Table 4 CUB, z_p
 
 
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        (["--dataset", "nosuch"], "error: --dataset: unknown dataset 'nosuch'"),
-        (["--dataset", "toy", "--params", "nosuch=1"], "nosuch: not a parameter of method 'dvae'"),
-        (["--dataset", "cub", "--data-root", "/no/such/dir"], "error: --data-root: data root"),
-    ],
-)
-def test_user_mistakes_end_in_one_line_and_write_nothing(ablation, tmp_path, extra, message):
-    out, sweeps = tmp_path / "results", tmp_path / "sweeps"
-    argv = [*extra, "--seeds", "0", "--experiments", "table4", "--out", str(out)]
-    with pytest.raises(SystemExit) as exc:
-        ablation.main([*argv, "--sweep-dir", str(sweeps)])
-    text = str(exc.value)
-    assert message in text and "\n" not in text
-    assert not list(out.glob("*.jsonl")) and not list(sweeps.glob("*/trials/*"))
+def test_unknown_dataset_is_one_error_line_and_writes_nothing(tmp_path):
+    if shutil.which("bash") is None:  # pragma: no cover
+        pytest.skip("no bash")
+    env = {
+        **os.environ,
+        "RESULTS": str(tmp_path / "results"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    cmd = ["bash", str(SCRIPT), "nosuch", str(tmp_path / "sweep")]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    lines = [x for x in done.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "dvae_nosuch.toml" in lines[0]
+    assert not (tmp_path / "results").exists()
