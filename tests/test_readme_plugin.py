@@ -1,13 +1,15 @@
 """The README's "Writing a method plugin" section, followed literally.
 
-The two files are cut out of README.md, installed with pip (into a temporary target, so the
-test environment is left as it was) and the plugin is trained through the CLI on `digits`
-and run through the conformance kit.
+The three files (pyproject, module, conformance test) are cut out of README.md into one
+folder, as the README lays them out, installed with pip (into a temporary target, so the test
+environment is left as it was), the plugin is trained through the CLI on `digits` and the
+README's own test file is run with pytest.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import subprocess
 import sys
@@ -17,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from zsl_toolkit.cli import cli
-from zsl_toolkit.testing import check_method
 
 REPO = Path(__file__).resolve().parents[1]
+FILES = ("pyproject.toml", "zsl_cosine.py", "test_cosine.py")
 
 
 def _readme_file(name: str) -> str:
@@ -33,7 +35,7 @@ def _readme_file(name: str) -> str:
 def installed_plugin(tmp_path, monkeypatch):
     src = tmp_path / "zsl-cosine"
     src.mkdir()
-    for name in ("pyproject.toml", "zsl_cosine.py"):
+    for name in FILES:
         (src / name).write_text(_readme_file(name))
     target = tmp_path / "site"
     proc = subprocess.run(
@@ -52,9 +54,11 @@ def installed_plugin(tmp_path, monkeypatch):
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
+    assert (target / "zsl_cosine.py").is_file()
+    assert not (target / "test_cosine.py").exists(), "the plugin installs its tests"
     monkeypatch.syspath_prepend(str(target))
     importlib.invalidate_caches()
-    yield
+    yield src, target
     sys.modules.pop("zsl_cosine", None)
 
 
@@ -69,5 +73,16 @@ def test_readme_plugin_trains_on_digits(installed_plugin, tmp_path):
     assert "H=" in result.output and (out / "metrics.json").is_file()
 
 
-def test_readme_plugin_passes_conformance(installed_plugin, tmp_path):
-    check_method("cosine", tmp_path)
+def test_readme_plugin_passes_its_own_conformance_test(installed_plugin, tmp_path):
+    """`pytest zsl-cosine`, as the README says, with the installed plugin importable."""
+    src, target = installed_plugin
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), *sys.path])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", src.name],
+        cwd=src.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout, proc.stdout
