@@ -286,9 +286,13 @@ class Method(ABC):
         return instance
 
     def validate(self) -> None:
-        """Reject invalid parameter values before any work starts: the declared
-        :attr:`param_constraints`; override (and call super) for rules that relate several
-        parameters."""
+        """Reject invalid parameter values before any work starts.
+
+        Declare what each parameter may hold in :attr:`param_constraints` (checked here);
+        override (and call super) only for rules that relate several parameters. A
+        ``ValueError`` or ``TypeError`` raised here or in ``__init__`` is turned by
+        :meth:`create` into a one-line :class:`ConfigError`, so ``zsl train`` and ``zsl sweep``
+        print it as one ``error:`` line."""
         check_constraints(self.get_params(), self.constraints())
 
     def resolve(self, spec: ModelSpec, epochs: int | None = None) -> dict[str, Any]:
