@@ -69,7 +69,8 @@ def run_settings(
     from zsl_toolkit.params import check_params, parse_params, read_config
     from zsl_toolkit.registry import method_registry
 
-    valid = method_registry().load(method).param_defaults()
+    method_cls = method_registry().load(method)
+    valid, types = method_cls.param_defaults(), method_cls.param_types()
     file_cfg: dict[str, Any] = {}
     merged: dict[str, Any] = {}
     if config_file:
@@ -81,10 +82,10 @@ def run_settings(
                 f"(valid: {', '.join(sorted(CONFIG_KEYS))})"
             )
         merged.update(
-            check_params(dict(file_cfg.get("params", {})), valid, f"{config_file} [params]")
+            check_params(dict(file_cfg.get("params", {})), valid, f"{config_file} [params]", types)
         )
     merged.update(params or {})
-    merged.update(parse_params(tuple(param_items), valid))
+    merged.update(parse_params(tuple(param_items), valid, types))
     config = TrainConfig(
         seed=seed if seed is not None else int(file_cfg.get("seed", 0)),
         device=device or file_cfg.get("device", "auto"),

@@ -257,6 +257,33 @@ class Method(ABC):
         return out
 
     @classmethod
+    def param_types(cls) -> dict[str, Any]:
+        """Parameter name -> its ``__init__`` annotation (``inspect.Parameter.empty`` when it
+        has none), along the same class hierarchy as :meth:`param_defaults`. Values given as
+        text (``--param``) are converted by it, so ``lam: float = 1`` accepts ``lam=0.5``;
+        string annotations (``from __future__ import annotations``) are evaluated here."""
+        import typing
+
+        out: dict[str, Any] = {}
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
+                continue
+            try:
+                hints = typing.get_type_hints(init)
+            except Exception:  # a name only imported for type checkers: fall back to defaults
+                hints = {}
+            extends = False
+            for p in inspect.signature(init).parameters.values():
+                if p.kind is inspect.Parameter.VAR_KEYWORD:
+                    extends = True
+                elif p.name != "self":
+                    out.setdefault(p.name, hints.get(p.name, inspect.Parameter.empty))
+            if not extends:
+                break
+        return out
+
+    @classmethod
     def constraints(cls) -> dict[str, Constraint]:
         """:attr:`param_constraints` merged along the class hierarchy."""
         merged: dict[str, Constraint] = {}

@@ -398,7 +398,7 @@ def config_from_options(
 ) -> SweepConfig:
     """A sweep from ``--method/--dataset/--seeds/--param key=v1,v2`` options.
 
-    Values are typed by each method's defaults, as ``zsl train --param`` does, so the same
+    Values are typed by each method's parameter annotations, as ``zsl train --param`` does, so the same
     ``--param`` applies to every listed method and must be valid for each.
     """
     from zsl_toolkit.params import parse_params
@@ -410,7 +410,8 @@ def config_from_options(
         raise ConfigError("--dataset: give at least one dataset")
     entries = []
     for method in methods:
-        valid = method_registry().load(method).param_defaults()
+        method_cls = method_registry().load(method)
+        valid, types = method_cls.param_defaults(), method_cls.param_types()
         grid: dict[str, list[Any]] = {}
         where: dict[str, str] = {}
         for item in params:
@@ -421,7 +422,7 @@ def config_from_options(
             values = split_values(raw)
             if not raw.strip() or any(v == "" for v in values):
                 raise ConfigError(f"--param {item}: empty value; give key=v1,v2,...")
-            grid[key] = [parse_params([f"{key}={v}"], valid)[key] for v in values]
+            grid[key] = [parse_params([f"{key}={v}"], valid, types)[key] for v in values]
             where[key] = f"--param {key}"
         entries.append(
             MethodEntry(method, method, (grid,), where=where, table=f"--method {method}")

@@ -127,7 +127,7 @@ def _method_points(entry: MethodEntry) -> tuple[list[dict[str, Any]], tuple[str,
         cls = method_registry().load(entry.method)
     except ZSLError as exc:
         raise type(exc)(f"{entry.where.get('method', entry.table)}: {exc}") from None
-    valid = cls.param_defaults()
+    valid, types = cls.param_defaults(), cls.param_types()
     points: list[dict[str, Any]] = []
     for grid in entry.grids:
         checked: dict[str, list[Any]] = {}
@@ -141,7 +141,7 @@ def _method_points(entry: MethodEntry) -> tuple[list[dict[str, Any]], tuple[str,
             structured = isinstance(valid[key], (list, tuple))
             if structured and not all(isinstance(v, list) for v in values):
                 values = [values]  # a list default: a flat list is one value, not an axis
-            checked[key] = [check_params({key: v}, valid, where)[key] for v in values]
+            checked[key] = [check_params({key: v}, valid, where, types)[key] for v in values]
         points.extend(expand(checked))
     # Swept: takes more than one value across the points (unset in some variants counts).
     keys = list(dict.fromkeys(k for point in points for k in point))
