@@ -41,6 +41,12 @@ def test_unknown_name_lists_installed_and_closest():
     assert "\n" not in msg
 
 
+@pytest.mark.parametrize(("typed", "meant"), [("ESZSL", "eszsl"), ("CADA-VAE", "cada-vae")])
+def test_case_only_typo_gets_the_installed_name(typed, meant):
+    with pytest.raises(PluginNotFound, match=f"did you mean '{meant}'"):
+        method_registry().load(typed)
+
+
 def test_plugin_import_failure_names_distribution_and_cause(fake_distribution):
     fake_distribution(
         "zsl-broken",

@@ -45,6 +45,13 @@ def _info(ep: EntryPoint) -> PluginInfo:
     )
 
 
+def closest(name: str, names: list[str]) -> str | None:
+    """The installed name ``name`` most likely meant, case ignored (``ESZSL`` -> ``eszsl``)."""
+    lowered = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
+    return lowered[close[0]] if close else None
+
+
 class Registry(Generic[T]):
     """Name -> plugin class for one entry-point group.
 
@@ -84,8 +91,7 @@ class Registry(Generic[T]):
         entries = self._entries()
         if name not in entries:
             installed = sorted(entries)
-            close = difflib.get_close_matches(name, installed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = f"; did you mean '{close}'?" if (close := closest(name, installed)) else ""
             listing = ", ".join(installed) if installed else "none"
             raise PluginNotFound(
                 f"unknown {self.kind[:-1]} '{name}' (installed {self.kind}: {listing}){hint}"
