@@ -142,7 +142,7 @@ def test_bad_config_files(tmp_path):
     wrong = tmp_path / "wrong.toml"
     wrong.write_text('[params]\ngamma = "big"\n')
     assert_user_error(
-        run("train", "-m", "eszsl", "-d", "toy", "--config", str(wrong)), "'gamma' must be float"
+        run("train", "-m", "eszsl", "-d", "toy", "--config", str(wrong)), "'gamma' must be a number"
     )
 
 

@@ -98,7 +98,7 @@ BAD = {
     "wrong type": (
         '[sweep]\nseeds = [0]\n[[sweep.datasets]]\nname = "toy"\n[methods.eszsl]\n'
         'gamma = [1, "big"]\n',
-        ["line 6", "[methods.eszsl] gamma", "must be float"],
+        ["line 6", "[methods.eszsl] gamma", "must be a number"],
     ),
     "invalid value": (
         '[sweep]\nseeds = [0]\n[[sweep.datasets]]\nname = "toy"\n[methods.eszsl]\n'
