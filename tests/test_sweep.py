@@ -251,8 +251,14 @@ def test_plots(local_sweep, tmp_path):
     assert result.exit_code == 0, result.output
     png = sweep / "plot-H-vs-gamma.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("report.md", "report.csv", "report.json"):
+        (sweep / name).unlink()
     bad = zsl("report", sweep, "--plot", "lam")
     assert bad.exit_code == 2 and "swept: gamma" in bad.output
+    assert not (sweep / "report.md").exists()  # refused before writing the report
+    bad = zsl("report", sweep, "--plot", "gamma", "--metric", "X")
+    assert bad.exit_code == 2 and "--metric 'X'" in bad.output
+    assert not (sweep / "report.md").exists()
 
     run_dir = sweep / "trials" / read(sweep / "sweep.json")["trials"][0]["id"]
     log = [{"stage": "vae", "epoch": e, "loss": 10.0 / e, "kl": 0.1 * e, "seconds": 0.1}

@@ -18,6 +18,22 @@ import click
 from zsl_toolkit.errors import ZSLError, one_line
 
 
+class _OneLineUsageError(click.UsageError):
+    """Click's usage error (bad option, missing argument) as the toolkit's one ``error:`` line
+    naming the command, instead of click's usage + hint + error lines; exit code stays 2."""
+
+    def show(self, file: Any = None) -> None:
+        where = f"{self.ctx.command_path}: " if self.ctx is not None else ""
+        hint = f" (see {self.ctx.command_path} --help)" if self.ctx is not None else ""
+        click.echo(f"error: {where}{' '.join(self.format_message().split())}{hint}", err=True)
+
+
+def _one_line_usage(exc: click.UsageError) -> _OneLineUsageError:
+    if isinstance(exc, _OneLineUsageError):
+        return exc
+    return _OneLineUsageError(exc.format_message(), exc.ctx)
+
+
 class _Group(click.Group):
     """The ``zsl`` group: built-in commands plus those distributions register in the
     ``zsl_toolkit.commands`` entry-point group, imported only when named (or listed by
@@ -62,9 +78,17 @@ class _Group(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from None
         except ZSLError as exc:
             click.echo(f"error: {one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
@@ -347,11 +371,15 @@ def data_info(dataset, data_root) -> None:
 @click.argument("source")
 @click.argument("out", type=click.Path(dir_okay=False))
 @data_root_option
-def data_convert(source, out, data_root) -> None:
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def data_convert(source, out, data_root, force) -> None:
     """Convert any dataset (name, xlsa17 folder) into the toolkit's HDF5 store."""
     from zsl_toolkit.data.hdf5 import save_h5
     from zsl_toolkit.data.resolve import load_dataset
+    from zsl_toolkit.errors import ConfigError
 
+    if Path(out).exists() and not force:
+        raise ConfigError(f"{out} already exists; pass --force to replace it")
     d = load_dataset(source, data_root)
     save_h5(d, Path(out))
     click.echo(f"wrote {out} ({d.features.shape[0]} samples, {d.n_classes} classes)")
@@ -514,6 +542,10 @@ def report(sweep_dir, published, plot_param, metric) -> None:
     """Aggregate a sweep over seeds into report.md/csv/json (mean, sample std, n per cell)."""
     from zsl_toolkit.sweep import write_report
 
+    if plot_param:  # refuse a bad --plot/--metric before writing any report file
+        from zsl_toolkit.plots import check_plot_sweep
+
+        check_plot_sweep(sweep_dir, plot_param, metric)
     result = write_report(sweep_dir, published=published)
     click.echo(result.markdown)
     if plot_param:

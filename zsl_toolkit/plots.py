@@ -33,17 +33,11 @@ def _numeric(values: list[Any]) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
-def plot_sweep(
-    sweep_dir: str | Path, param: str, metric: str = "H", out: str | Path | None = None
-) -> Path:
-    """``metric`` (mean ± sample std over seeds) against swept ``param``; one line per method
-    label x dataset (x the other swept parameters' values, when there are any). A cell that
-    leaves ``param`` at its default is drawn at the value its trials resolved (run.json)."""
+def _plotted_cells(sweep_dir: Path, param: str, metric: str) -> tuple[dict[str, Any], list[Any]]:
     from zsl_toolkit.sweep.report import METRICS, collect
 
     if metric not in METRICS:
         raise ConfigError(f"--metric '{metric}': choose one of {', '.join(METRICS)}")
-    sweep_dir = Path(sweep_dir)
     plan, _, cells = collect(sweep_dir)
     swept = sorted({p for c in cells for p in c.swept})
     chosen = [c for c in cells if param in c.swept]
@@ -52,6 +46,29 @@ def plot_sweep(
             f"--plot {param}: not a swept parameter of sweep '{plan.get('name')}' "
             f"(swept: {', '.join(swept) or 'none'})"
         )
+    return plan, chosen
+
+
+def check_plot_sweep(sweep_dir: str | Path, param: str, metric: str = "H") -> None:
+    """Raise the error :func:`plot_sweep` would (unknown metric or parameter, no matplotlib)
+    without drawing, so a command can refuse a bad request before writing anything."""
+    _plotted_cells(Path(sweep_dir), param, metric)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        _figure(1, 1)  # raises the MissingDependency error
+
+
+def plot_sweep(
+    sweep_dir: str | Path, param: str, metric: str = "H", out: str | Path | None = None
+) -> Path:
+    """``metric`` (mean ± sample std over seeds) against swept ``param``; one line per method
+    label x dataset (x the other swept parameters' values, when there are any). A cell that
+    leaves ``param`` at its default is drawn at the value its trials resolved (run.json)."""
+    from zsl_toolkit.sweep.report import METRICS
+
+    sweep_dir = Path(sweep_dir)
+    plan, chosen = _plotted_cells(sweep_dir, param, metric)
     lines: dict[str, list[tuple[Any, Any]]] = {}
     for c in chosen:
         x = c.params[param] if param in c.params else _resolved(sweep_dir, c.complete, param)

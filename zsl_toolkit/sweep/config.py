@@ -398,8 +398,9 @@ def config_from_options(
 ) -> SweepConfig:
     """A sweep from ``--method/--dataset/--seeds/--param key=v1,v2`` options.
 
-    Values are typed by each method's parameter annotations, as ``zsl train --param`` does, so the same
-    ``--param`` applies to every listed method and must be valid for each.
+    Values are typed by each method's parameter annotations, as ``zsl train --param`` does.
+    ``key=...`` applies to every listed method and must be a parameter of each (the error names
+    the method that lacks it); ``METHOD.key=...`` applies to that method only.
     """
     from zsl_toolkit.params import parse_params
     from zsl_toolkit.registry import method_registry
@@ -408,6 +409,13 @@ def config_from_options(
         raise ConfigError("--method: give at least one method (or a sweep CONFIG file)")
     if not datasets:
         raise ConfigError("--dataset: give at least one dataset")
+    for item in params:
+        target = item.split("=", 1)[0].strip().rpartition(".")[0]
+        if target and target not in methods:
+            raise ConfigError(
+                f"--param {item}: '{target}' is not one of the sweep's methods "
+                f"({', '.join(methods)}); use METHOD.key=v1,v2 or key=v1,v2"
+            )
     entries = []
     for method in methods:
         method_cls = method_registry().load(method)
@@ -418,11 +426,17 @@ def config_from_options(
             if "=" not in item:
                 raise ConfigError(f"--param '{item}' is not of the form key=v1,v2")
             key, raw = item.split("=", 1)
-            key = key.strip()
+            target, _, key = key.strip().rpartition(".")
+            if target and target != method:
+                continue
             values = split_values(raw)
             if not raw.strip() or any(v == "" for v in values):
                 raise ConfigError(f"--param {item}: empty value; give key=v1,v2,...")
-            grid[key] = [parse_params([f"{key}={v}"], valid, types)[key] for v in values]
+            try:
+                grid[key] = [parse_params([f"{key}={v}"], valid, types)[key] for v in values]
+            except ConfigError as exc:
+                only = "" if target or len(methods) == 1 else f" (for some only: METHOD.{key}=)"
+                raise ConfigError(f"--method {method}: {exc}{only}") from None
             where[key] = f"--param {key}"
         entries.append(
             MethodEntry(method, method, (grid,), where=where, table=f"--method {method}")

@@ -100,6 +100,8 @@ class Trainer:
         index, done, checkpoint = 0, 0, None
         if resume:
             index, done, checkpoint = self._restore(method)
+        # A mini-batch primary stage took --epochs/--batch-size (perhaps before a resume).
+        overridden = index > 0
         while True:
             if checkpoint is None:
                 self._save_stage_start(method, index)
@@ -109,10 +111,27 @@ class Trainer:
             if checkpoint is None and self.run_dir is not None:
                 (self.run_dir / CHECKPOINT).unlink(missing_ok=True)  # an earlier stage's
             self._run_stage(method, stage, index, ctx, done, checkpoint)
+            overridden = overridden or (stage.primary and stage.closed_form is None)
             index, done, checkpoint = index + 1, 0, None
         for m in method.modules().modules():
             m.eval()
+        self._notice_unused_overrides(method, overridden)
         return method
+
+    def _notice_unused_overrides(self, method: Method, overridden: bool) -> None:
+        """One line on stderr when ``epochs``/``batch_size`` were set but no stage used them
+        (a closed-form method such as ESZSL), rather than ignoring them silently."""
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ("epochs", "batch_size")
+            if getattr(self.config, name) is not None
+        ]
+        if given and not overridden:
+            print(
+                f"notice: {' and '.join(given)} had no effect: {type(method).__name__} has no "
+                "mini-batch training stage (closed form)",
+                file=sys.stderr,
+            )
 
     # ------------------------------------------------------------------ resume
     def _restore(self, method: Method) -> tuple[int, int, dict[str, Any] | None]:
