@@ -106,7 +106,9 @@ def train(
         data = load_dataset(dataset, root)
     data = apply_protocol(data, protocol)
     run_dir = make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
-    record = new_record(method, instance.get_params(), dataset, root, protocol, data, config)
+    record = new_record(
+        method, instance.get_params(), dataset, root, protocol, data, config, evaluators
+    )
     write_json(run_dir / RUN_FILE, record)
     return _run(instance, data, config, run_dir, record, evaluators, resume=False)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,26 @@ def versions() -> dict[str, str]:
     }
 
 
+def plugin_sources(method: str, dataset: str, evaluators: Sequence[str]) -> dict[str, Any]:
+    """Which distribution, at which version, provided the run's method, dataset and each
+    evaluator (``None`` for a dataset given as a path): ``versions`` names only the toolkit
+    and its frameworks, while a plugin's own release decides what a run computed."""
+    from zsl_toolkit.registry import dataset_registry, evaluator_registry, method_registry
+
+    def source(registry: Any, name: str) -> dict[str, str] | None:
+        if name not in registry.names():
+            return None
+        info = registry.info(name)
+        return {"name": name, "distribution": info.distribution, "version": info.version}
+
+    evaluator_reg = evaluator_registry()
+    return {
+        "method": source(method_registry(), method),
+        "dataset": source(dataset_registry(), dataset),
+        "evaluators": [source(evaluator_reg, name) for name in evaluators],
+    }
+
+
 def default_run_dir(method: str, dataset: str, seed: int) -> Path:
     """``runs/<method>-<dataset>-s<seed>-<timestamp>``, when no ``--out`` is given."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -96,9 +117,11 @@ def new_record(
     protocol: str,
     data: ZSLData,
     config: TrainConfig,
+    evaluators: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The ``run.json`` of a run that starts now (status ``running``); ``data`` is under
-    ``protocol`` already."""
+    ``protocol`` already; ``plugins`` says which distributions provided the method, dataset
+    and ``evaluators``."""
     from zsl_toolkit.data.resolve import data_root
 
     resolved_root = data_root(root)
@@ -113,6 +136,7 @@ def new_record(
         "data_summary": data.summary(),
         "train": config.to_dict(),
         "versions": versions(),
+        "plugins": plugin_sources(method, dataset, evaluators),
         "started": _now(),
     }
 
