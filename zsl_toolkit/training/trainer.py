@@ -241,8 +241,13 @@ class Trainer:
             m.eval()
 
     def _progress(self, name: str, epochs: int, done: int):
+        """A progress bar on a terminal; elsewhere (a log file, CI) timed plain lines."""
         if self.config.quiet or epochs == done:
             return None
+        if not sys.stderr.isatty():
+            from zsl_toolkit.training.progress import LineProgress
+
+            return LineProgress(name, epochs, done)
         import click
 
         def show(record: dict[str, Any] | None) -> str:
