@@ -176,7 +176,7 @@ data_root_option = click.option(
     "--config",
     "config_file",
     type=click.Path(dir_okay=False),
-    help="TOML/JSON file: run keys and a [params] table.",
+    help="TOML/JSON file: method, dataset, run keys and a [params] table; or a run.json.",
 )
 @click.option("--seed", type=int, default=None, help="Random seed (default 0).")
 @click.option(
@@ -244,8 +244,6 @@ def train(
         click.echo(f"run directory: {result.run_dir}")
         print_metrics(result.metrics)
         return
-    if not method or not dataset:
-        raise ConfigError("zsl train needs --method and --dataset (or --resume RUN_DIR)")
     from zsl_toolkit.pipeline import train as run_train
     from zsl_toolkit.settings import run_settings
 

@@ -133,6 +133,7 @@ def new_record(
         "dataset_path": _dataset_path(dataset),
         "data_root": str(resolved_root.resolve()) if resolved_root else None,
         "protocol": protocol,
+        "evaluators": list(evaluators),
         "data_summary": data.summary(),
         "train": config.to_dict(),
         "versions": versions(),

@@ -18,6 +18,8 @@ from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
 from zsl_toolkit.training.config import TrainConfig
 
 CONFIG_KEYS = (
+    "method",
+    "dataset",
     "params",
     "seed",
     "epochs",
@@ -43,9 +45,53 @@ class RunSettings:
     protocol: str
 
 
+def _from_run_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``run.json`` as a config: what reproduces the run (method, dataset, data root,
+    parameters as given, seed, epochs, batch size, device, evaluators, protocol)."""
+    train = record.get("train") or {}
+    out = {
+        "method": record.get("method"),
+        "dataset": record.get("dataset_path") or record.get("dataset"),
+        "data_root": record.get("data_root"),
+        "params": record.get("params") or {},
+        "protocol": record.get("protocol", "test"),
+        **{k: train[k] for k in ("seed", "epochs", "batch_size", "device") if k in train},
+    }
+    if record.get("evaluators"):
+        out["evaluators"] = record["evaluators"]
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def is_run_record(config: dict[str, Any]) -> bool:
+    """Whether a config file is a run directory's ``run.json``."""
+    return isinstance(config.get("train"), dict) and "status" in config and "versions" in config
+
+
+def read_run_config(config_file: str | Path) -> dict[str, Any]:
+    """A ``--config`` file's keys (a ``run.json`` converted by what reproduces the run),
+    unknown keys refused."""
+    from zsl_toolkit.params import read_config
+
+    file_cfg = read_config(Path(config_file))
+    if not isinstance(file_cfg, dict):
+        raise ConfigError(f"{config_file}: expected a table/object of settings")
+    if is_run_record(file_cfg):
+        return _from_run_record(file_cfg)
+    unknown = sorted(set(file_cfg) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{config_file}: unknown key(s) {', '.join(unknown)} "
+            f"(valid: {', '.join(sorted(CONFIG_KEYS))})"
+        )
+    for key in ("method", "dataset"):
+        if key in file_cfg and not isinstance(file_cfg[key], str):
+            raise ConfigError(f"{config_file}: '{key}' must be a name (a string)")
+    return file_cfg
+
+
 def run_settings(
-    method: str,
-    dataset: str,
+    method: str | None,
+    dataset: str | None,
     *,
     config_file: str | Path | None = None,
     params: Mapping[str, Any] | None = None,
@@ -61,26 +107,29 @@ def run_settings(
 ) -> RunSettings:
     """Merge a run's settings; parameters are checked against ``method``'s.
 
-    ``config_file`` is a TOML/JSON file of :data:`CONFIG_KEYS` with a ``[params]`` table,
-    ``params`` typed values already checked (a sweep's planned trial), ``param_items``
-    ``key=value`` strings (``--param``), applied in that order.
+    ``config_file`` is a TOML/JSON file of :data:`CONFIG_KEYS` with a ``[params]`` table (it
+    may name the method and dataset, which ``method``/``dataset`` override), or a run's
+    ``run.json``, which reproduces that run. ``params`` are typed values already checked (a
+    sweep's planned trial), ``param_items`` ``key=value`` strings (``--param``), applied in
+    that order.
     """
     from zsl_toolkit.data.protocol import check_protocol
-    from zsl_toolkit.params import check_params, parse_params, read_config
+    from zsl_toolkit.params import check_params, parse_params
     from zsl_toolkit.registry import method_registry
 
+    file_cfg: dict[str, Any] = read_run_config(config_file) if config_file else {}
+    method = method or file_cfg.get("method")
+    dataset = dataset or file_cfg.get("dataset")
+    if not method or not dataset:
+        missing = " and ".join(
+            opt for opt, v in (("--method", method), ("--dataset", dataset)) if not v
+        )
+        where = f" or in {config_file}" if config_file else ""
+        raise ConfigError(f"zsl train needs {missing} (as options{where}, or --resume RUN_DIR)")
     method_cls = method_registry().load(method)
     valid, types = method_cls.param_defaults(), method_cls.param_types()
-    file_cfg: dict[str, Any] = {}
     merged: dict[str, Any] = {}
     if config_file:
-        file_cfg = read_config(Path(config_file))
-        unknown = sorted(set(file_cfg) - set(CONFIG_KEYS))
-        if unknown:
-            raise ConfigError(
-                f"{config_file}: unknown key(s) {', '.join(unknown)} "
-                f"(valid: {', '.join(sorted(CONFIG_KEYS))})"
-            )
         merged.update(
             check_params(dict(file_cfg.get("params", {})), valid, f"{config_file} [params]", types)
         )
