@@ -104,6 +104,24 @@ class _Group(click.Group):
             sys.exit(1)
 
 
+def _names(kind: str, paths: bool = False) -> Any:
+    """Shell completion of a plugin name (``methods``, ``datasets``, ...) from metadata only;
+    with ``paths``, also files and folders (a dataset may be a path)."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        from zsl_toolkit.registry import list_registries
+
+        names = list_registries()[kind].names()
+        items = [CompletionItem(n) for n in names if n.startswith(incomplete)]
+        if paths and not items:
+            items.append(CompletionItem(incomplete, type="file"))
+        return items
+
+    return complete
+
+
 def _fmt(value: Any) -> str:
     return f"{100 * value:6.2f}" if isinstance(value, float) else str(value)
 
@@ -161,8 +179,15 @@ data_root_option = click.option(
 
 
 @cli.command()
-@click.option("--method", "-m", help="Method name (see `zsl list`).")
-@click.option("--dataset", "-d", help="Dataset name, xlsa17 folder or .h5 file.")
+@click.option(
+    "--method", "-m", help="Method name (see `zsl list`).", shell_complete=_names("methods")
+)
+@click.option(
+    "--dataset",
+    "-d",
+    help="Dataset name, xlsa17 folder or .h5 file.",
+    shell_complete=_names("datasets", paths=True),
+)
 @data_root_option
 @click.option(
     "--param",
@@ -200,6 +225,7 @@ data_root_option = click.option(
     "-e",
     "evaluators",
     multiple=True,
+    shell_complete=_names("evaluators"),
     help="Evaluators to run (default gzsl, zsl, calibrated).",
 )
 @click.option(
@@ -292,16 +318,16 @@ def _stop_on_sigterm() -> None:
     "-e",
     "evaluators",
     multiple=True,
-    help="Evaluators to run (default: all built-in).",
+    shell_complete=_names("evaluators"),
+    help="Evaluators to run (default: those the run was trained with).",
 )
 @data_root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the full metrics as JSON.")
 def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     """Reload a run directory and evaluate it on its dataset (no retraining)."""
-    from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
     from zsl_toolkit.pipeline import evaluate_run
 
-    metrics = evaluate_run(run_dir, tuple(evaluators) or DEFAULT_EVALUATORS, data_root)
+    metrics = evaluate_run(run_dir, tuple(evaluators) or None, data_root)
     if as_json:
         click.echo(json.dumps(metrics, indent=2))
     else:
@@ -310,7 +336,14 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("run_dir", type=click.Path())
-@click.option("--format", "-f", "fmt", required=True, help="Exporter name (see `zsl list`).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    required=True,
+    help="Exporter name (see `zsl list`).",
+    shell_complete=_names("exporters"),
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Output file.")
 @click.option(
     "--option", "options", multiple=True, metavar="KEY=VALUE", help="Exporter option (repeatable)."
@@ -345,7 +378,7 @@ def data() -> None:
 
 
 @data.command("info")
-@click.argument("dataset")
+@click.argument("dataset", shell_complete=_names("datasets", paths=True))
 @data_root_option
 def data_info(dataset, data_root) -> None:
     """Print classes, split sizes, dimensions and source of a dataset."""
@@ -366,7 +399,7 @@ def data_info(dataset, data_root) -> None:
 
 
 @data.command("convert")
-@click.argument("source")
+@click.argument("source", shell_complete=_names("datasets", paths=True))
 @click.argument("out", type=click.Path(dir_okay=False))
 @data_root_option
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
@@ -386,8 +419,22 @@ def data_convert(source, out, data_root, force) -> None:
 # ---------------------------------------------------------------------------- sweeps
 @cli.command()
 @click.argument("config_file", required=False, type=click.Path(dir_okay=False))
-@click.option("--method", "-m", "methods", multiple=True, help="Method (repeatable; no CONFIG).")
-@click.option("--dataset", "-d", "datasets", multiple=True, help="Dataset (repeatable; no CONFIG).")
+@click.option(
+    "--method",
+    "-m",
+    "methods",
+    multiple=True,
+    help="Method (repeatable; no CONFIG).",
+    shell_complete=_names("methods"),
+)
+@click.option(
+    "--dataset",
+    "-d",
+    "datasets",
+    multiple=True,
+    help="Dataset (repeatable; no CONFIG).",
+    shell_complete=_names("datasets", paths=True),
+)
 @click.option(
     "--param",
     "-p",

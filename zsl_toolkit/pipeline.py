@@ -36,6 +36,7 @@ from zsl_toolkit.rundir import (
     make_run_dir,
     new_record,
     read_record,
+    run_evaluators,
     run_train_config,
 )
 from zsl_toolkit.training.config import TrainConfig
@@ -118,7 +119,7 @@ def resume(
     *,
     root: str | Path | None = None,
     quiet: bool = False,
-    evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
+    evaluators: tuple[str, ...] | None = None,
 ) -> RunResult:
     """Continue an interrupted ``train`` from its last checkpoint; final metrics equal those
     of an uninterrupted run with the same seed (on CPU)."""
@@ -132,7 +133,8 @@ def resume(
     except (KeyError, TypeError) as exc:
         raise RunDirError(f"{run_dir / RUN_FILE}: incomplete run record ({exc})") from None
     data = load_run_data(record, root)
-    return _run(instance, data, config, run_dir, record, evaluators, resume=True)
+    chosen = evaluators or run_evaluators(record)
+    return _run(instance, data, config, run_dir, record, chosen, resume=True)
 
 
 def _run(
@@ -175,9 +177,11 @@ def _run(
 
 def evaluate_run(
     run_dir: str | Path,
-    evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
+    evaluators: tuple[str, ...] | None = None,
     root: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Reload a run and evaluate it on its dataset's test splits (no retraining)."""
+    """Reload a run and evaluate it on its dataset's test splits (no retraining), with
+    ``evaluators``, else those the run was trained with."""
     result = load_run(run_dir)
-    return evaluate(result.method, load_run_data(result.config, root), evaluators)
+    chosen = evaluators or run_evaluators(result.config)
+    return evaluate(result.method, load_run_data(result.config, root), chosen)

@@ -203,6 +203,17 @@ def load_run_data(record: dict[str, Any], root: str | Path | None = None) -> ZSL
     return apply_protocol(data, protocol)
 
 
+def run_evaluators(record: dict[str, Any]) -> tuple[str, ...]:
+    """The evaluators a run was trained with (the built-in defaults for runs recorded before
+    ``run.json`` named them)."""
+    from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
+
+    names = record.get("evaluators")
+    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+        return tuple(names)
+    return DEFAULT_EVALUATORS
+
+
 def run_train_config(record: dict[str, Any], quiet: bool = False) -> TrainConfig:
     """The train settings a run was started with (for resuming it exactly)."""
     from zsl_toolkit.training.config import TrainConfig
