@@ -250,3 +250,19 @@ def test_value_splitting_and_seeds():
     assert parse_seeds("3,1, 2") == (3, 1, 2)
     with pytest.raises(ConfigError, match="more than once"):
         parse_seeds("1,1")
+
+
+def test_trial_folders_are_named_by_their_settings():
+    trials = plan_trials(config_from_options(["eszsl"], ["toy"], (0, 1), ["gamma=1,10"]))
+    names = sorted(t.id for t in trials)
+    assert [n.rsplit("-", 1)[0] for n in names] == [
+        "eszsl-toy-gamma=1-s0",
+        "eszsl-toy-gamma=1-s1",
+        "eszsl-toy-gamma=10-s0",
+        "eszsl-toy-gamma=10-s1",
+    ]
+    assert all(len(n.rsplit("-", 1)[1]) == 12 for n in names)  # the config hash keeps them unique
+    val = plan_trials(
+        config_from_options(["eszsl"], ["toy"], (0,), ["gamma=1"], protocols=("val",))
+    )
+    assert val[0].id.startswith("eszsl-toy-gamma=1-s0-val-")

@@ -1,11 +1,14 @@
-"""Expand a sweep into trials, each validated and named by a hash of its resolved config.
+"""Expand a sweep into trials, each validated and named by its settings and a hash of its
+resolved config.
 
 A trial's *resolved config* is everything that determines its result: method, every
 parameter (defaults included), dataset (registered name or absolute path), data root, seed,
 epochs, batch size, device, evaluators and, for the validation protocol only, ``protocol``
-(left out under ``test`` so trials planned before protocols existed keep their ids). Its id is a hash of that config, so the same trial
-planned again (after an interruption, or from an edited sweep that still contains it) maps to
-the same directory and is not trained twice. Labels and display order are not part of it.
+(left out under ``test``). Its id (:func:`trial_name`, the folder name) is the method,
+dataset, set parameters, seed and protocol in readable form followed by a hash of that
+config, so the same trial planned again (after an interruption, or from an edited sweep that
+still contains it) maps to the same directory and is not trained twice. Labels and display
+order are not part of it.
 
 Planning instantiates every trial's method with its parameters (``Method.create``, which
 runs the method's own ``validate``), so a bad value anywhere in a grid fails before the first
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +82,32 @@ def trial_id(config: dict[str, Any]) -> str:
     """Stable id of a resolved trial config: the first hex digits of its SHA-256."""
     text = json.dumps(canonical(config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:ID_LENGTH]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")
+#: Longest readable part of a trial folder name (the hash that follows keeps it unique).
+SLUG_LENGTH = 80
+
+
+def trial_name(config: dict[str, Any], params: dict[str, Any]) -> str:
+    """A trial's folder name: its settings, readable, then its id (:func:`trial_id`), e.g.
+    ``eszsl-digits-gamma=10-s0-3f2a9c1e04b7``. Made of the method, the dataset, the parameter
+    values the sweep sets (sorted by name), the seed and a non-default protocol, so it depends
+    only on the resolved trial, never on a label or the order of keys, and a re-run finds
+    the same folders (resume)."""
+    shown = ",".join(f"{k}={_short(v)}" for k, v in sorted(params.items()))
+    dataset = Path(str(config["dataset"])).name.removesuffix(".h5")
+    parts = [config["method"], dataset, shown, f"s{config['seed']}", config.get("protocol", "")]
+    slug = _UNSAFE.sub("_", "-".join(str(p) for p in parts if p != ""))[:SLUG_LENGTH]
+    return f"{slug}-{trial_id(config)}"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return json.dumps(value, separators=(",", ":")) if not isinstance(value, str) else value
 
 
 def expand(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -225,7 +255,7 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
                         }
                         | ({"protocol": protocol} if protocol != "test" else {})
                     )
-                    tid = trial_id(resolved)
+                    tid = trial_name(resolved, canonical(point))
                     shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
                     under = f" under {protocol}" if len(config.protocols) > 1 else ""
                     here = f"{entry.table} ({shown}) on {dataset.name}{under}, seed {seed}"
