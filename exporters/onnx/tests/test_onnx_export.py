@@ -127,3 +127,12 @@ def test_failed_parity_raises_and_leaves_no_file(eszsl_run, tmp_path, monkeypatc
 def test_parity_limits(diff, agreement, consistent, passed):
     report = ParityReport(1000, (97, 1), diff, agreement, consistent, "CPUExecutionProvider")
     assert report.passed is passed
+
+
+def test_parity_line_names_its_batch_sizes():
+    from zsl_onnx.parity import ParityReport
+
+    report = ParityReport(1764, (4096, 1), 3e-7, 1.0, True, "CPUExecutionProvider")
+    line = report.summary()
+    assert "1764 test samples, onnxruntime at batch sizes 4096 and 1)" in line, line
+    assert "batch size 7)" in ParityReport(5, (7,), 0.0, 1.0, True, "CPU").summary()

@@ -40,9 +40,11 @@ class ParityReport:
         )
 
     def summary(self) -> str:
-        sizes = ", ".join(str(b) for b in self.batch_sizes)
+        sizes = [str(b) for b in self.batch_sizes]
+        listed = " and ".join([", ".join(sizes[:-1]), sizes[-1]] if len(sizes) > 1 else sizes)
         return (
-            f"parity ({self.provider}, {self.samples} test samples, batch {sizes}): "
+            f"parity ({self.provider}, {self.samples} test samples, "
+            f"onnxruntime at batch size{'s' if len(sizes) > 1 else ''} {listed}): "
             f"max |score diff| {self.max_abs_diff:.2e} (limit {MAX_ABS_DIFF:.0e}), "
             f"argmax agreement {100 * self.argmax_agreement:.2f}% "
             f"(limit {100 * MIN_ARGMAX_AGREEMENT:.1f}%)"
