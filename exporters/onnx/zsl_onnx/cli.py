@@ -13,7 +13,7 @@ from zsl_toolkit.cli import data_root_option, print_metrics
 
 @click.command()
 @click.argument("model", type=click.Path())
-@click.argument("features", required=False, type=click.Path())
+@click.argument("inputs", nargs=-1, type=click.Path())
 @click.option(
     "--dataset", "-d", default=None, help="Evaluate on this dataset's test splits instead."
 )
@@ -24,7 +24,14 @@ from zsl_toolkit.cli import data_root_option, print_metrics
     type=click.IntRange(min=1),
     default=4096,
     show_default=True,
-    help="Rows per run.",
+    help="Rows per run (images: at most 32).",
+)
+@click.option(
+    "--top-k",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Image-in models: classes listed per image.",
 )
 @click.option(
     "--output",
@@ -38,12 +45,58 @@ from zsl_toolkit.cli import data_root_option, print_metrics
 )
 @click.option("--json", "as_json", is_flag=True, help="With --dataset: print metrics as JSON.")
 def predict(
-    model, features, dataset, data_root, provider, batch_size, output, evaluators, as_json
+    model, inputs, dataset, data_root, provider, batch_size, top_k, output, evaluators, as_json
 ) -> None:
-    """Run an exported ONNX model on FEATURES (.mat/.h5/.npy) or on a dataset's test splits."""
+    """Run an exported ONNX model on FEATURES (.mat/.h5/.npy) or on a dataset's test splits.
+
+    An image-in model (exported with --option backbone=NAME) takes image files and folders
+    instead of FEATURES; with --dataset STORE.h5 (a `zsl extract` store) it is evaluated on
+    the images of the store's test splits, found under the folder given (default: the one
+    the store was extracted from).
+    """
     from zsl_onnx.commands import evaluate_dataset, predict_file
+    from zsl_onnx.images import evaluate_images, predict_images
+    from zsl_onnx.predictor import OnnxPredictor
     from zsl_toolkit.errors import ConfigError
 
+    takes_images = OnnxPredictor(model, "cpu", notice=None).takes_images
+    if takes_images:
+        if (not inputs) and dataset is None:
+            raise ConfigError("zsl predict needs IMAGES (files or folders) or --dataset STORE")
+        if dataset is None:
+            if as_json or evaluators:
+                raise ConfigError("--json and --evaluator apply to --dataset only")
+            result = predict_images(
+                model,
+                list(inputs),
+                provider=provider,
+                batch_size=batch_size,
+                output=output,
+                top_k=top_k,
+            )
+            for line in result.summary():
+                click.echo(line)
+            return
+        if output:
+            raise ConfigError("--output applies to images; with --dataset use --json")
+        if len(inputs) > 1:
+            raise ConfigError("with --dataset give at most one folder: the images' root")
+        metrics = evaluate_images(
+            model,
+            dataset,
+            inputs[0] if inputs else None,
+            provider=provider,
+            batch_size=batch_size,
+            evaluators=tuple(evaluators) or None,
+        )
+        if as_json:
+            click.echo(json.dumps(metrics, indent=2))
+        else:
+            print_metrics(metrics)
+        return
+    if len(inputs) > 1:
+        raise ConfigError(f"{model} takes features: give one FEATURES file")
+    features = inputs[0] if inputs else None
     if (features is None) == (dataset is None):
         raise ConfigError("zsl predict needs either a FEATURES file or --dataset (not both)")
     if dataset is None:

@@ -29,7 +29,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from zsl_onnx.format import FORMAT_KEY, FORMAT_VERSION, INPUT, MIN_OPSET, PREDICTION, SCORES
+from zsl_onnx.format import (
+    FEATURES,
+    FORMAT_KEY,
+    FORMAT_VERSION,
+    IMAGES,
+    INPUT,
+    MIN_OPSET,
+    PREDICTION,
+    SCORES,
+)
 from zsl_onnx.parity import ParityReport, check_parity
 from zsl_toolkit.errors import ConfigError, ExportError
 from zsl_toolkit.export.base import Exporter, ExporterOption, io_spec
@@ -41,6 +50,9 @@ EXAMPLE_BATCH = 2
 
 PARITY_BATCHES = (97, 1)
 """onnxruntime batch sizes of the parity run: neither is the tracing example's."""
+
+IMAGE_PARITY_BATCHES = (3, 1)
+"""onnxruntime batch sizes of an image-in model's parity run (CPU time is per image)."""
 
 
 class ScoresAndPrediction(nn.Module):
@@ -68,15 +80,19 @@ class ExportReport:
 class OnnxExporter(Exporter):
     """ONNX graph (features -> scores, prediction), checked and compared with onnxruntime.
 
-    Options: ``opset`` (declared below) and the common ``data_root`` (where the run's dataset
-    lives, when it moved since training). ``export`` prints the parity numbers on stderr and
-    keeps them in :attr:`report`.
+    Options: ``opset``, ``backbone`` (a ``zsl_toolkit.backbones`` name: write an image-in
+    graph, see :mod:`zsl_onnx.image_model`), ``weights`` (that backbone's weights file, when
+    not its default; all declared below) and the common ``data_root`` (where the run's
+    dataset lives, when it moved since training). ``export`` prints the parity numbers on
+    stderr and keeps them in :attr:`report`.
     """
 
     suffix: ClassVar[str] = ".onnx"
     description: ClassVar[str] = "ONNX (features -> scores, prediction), parity-checked"
     options: ClassVar[tuple[ExporterOption, ...]] = (
         ExporterOption("opset", int, f"ONNX opset, at least {MIN_OPSET} (default: torch's)"),
+        ExporterOption("backbone", str, "Image backbone: write an image-in graph (zsl-images)"),
+        ExporterOption("weights", str, "The backbone's weights file (default: its own)"),
     )
 
     report: ExportReport | None = None
@@ -96,45 +112,98 @@ class OnnxExporter(Exporter):
         if not output.parent.is_dir():
             raise ConfigError(f"cannot export to {output}: folder {output.parent} does not exist")
         spec = io_spec(run)
-        features = _test_features(run, options.get("data_root"))
-        module = ScoresAndPrediction(copy.deepcopy(run.method.inference_module()).cpu()).eval()
-        model = to_onnx_model(
-            module,
-            features[:EXAMPLE_BATCH],
-            opset,
-            run.config.get("method", "?"),
-            input_name=spec.input_name,
-            output_names=spec.output_names,
-        )
+        data = _test_data(run, options.get("data_root"))
+        index = np.concatenate([data.splits["test_seen"], data.splits["test_unseen"]])
+        features = data.features[index]
+        method = run.config.get("method", "?")
+        extra_meta: dict[str, str] = {}
+        stored = np.zeros((0, 0))
+        scores, prediction = spec.output_names
+        if options.get("backbone"):
+            from zsl_onnx import image_model
+
+            image_module, backbone = image_model.build(
+                run, str(options["backbone"]), options.get("weights"), data
+            )
+            image_module = copy.deepcopy(image_module).cpu().eval()
+            from zsl_images.preprocess import sizing_of
+
+            features, stored = image_model.parity_images(
+                data, sizing_of(backbone), run.config.get("dataset_path")
+            )
+            model = to_onnx_model(
+                image_module,
+                features[:EXAMPLE_BATCH],
+                opset,
+                method,
+                input_name=IMAGES,
+                output_names=(scores, prediction, FEATURES),
+            )
+            reference: nn.Module = image_model.ImageScoresOnly(image_module)
+            batches, input_name = IMAGE_PARITY_BATCHES, IMAGES
+            extra_meta = image_model.metadata(backbone, options.get("weights"))
+            doc = (
+                f"{IMAGES} [batch, {backbone.input_size}, {backbone.input_size}, 3] uint8 RGB, "
+                f"resized/cropped as metadata 'preprocessing' says -> {scores} [batch, C], "
+                f"{prediction} [batch], {FEATURES} [batch, {spec.input_dim}]; class names in "
+                f"metadata"
+            )
+        else:
+            if options.get("weights"):
+                raise ConfigError("the weights option needs the backbone option")
+            module = ScoresAndPrediction(copy.deepcopy(run.method.inference_module()).cpu())
+            module = module.eval()
+            model = to_onnx_model(
+                module,
+                features[:EXAMPLE_BATCH],
+                opset,
+                method,
+                input_name=spec.input_name,
+                output_names=spec.output_names,
+            )
+            reference, batches, input_name = module.inference, PARITY_BATCHES, spec.input_name
+            doc = (
+                f"{spec.input_name} [batch, {spec.input_dim}] raw visual features -> {scores} "
+                f"[batch, C], {prediction} [batch] (argmax class id); class names in metadata"
+            )
         metadata = {
             **spec.metadata,
             FORMAT_KEY: FORMAT_VERSION,
             "exporter": f"zsl-onnx {_version()}",
             "preprocess": getattr(run.method.scaler_, "kind", "none") + " (inside the graph)",
+            **extra_meta,
         }
         for key, value in metadata.items():
             entry = model.metadata_props.add()
             entry.key, entry.value = key, value
-        scores, prediction = spec.output_names
-        model.doc_string = (
-            f"{spec.input_name} [batch, {spec.input_dim}] raw visual features -> {scores} "
-            f"[batch, C], {prediction} [batch] (argmax class id); class names in metadata"
-        )
-        data = model.SerializeToString()
+        model.doc_string = doc
+        blob = model.SerializeToString()
         checked: list[ParityReport] = []
 
         def verify(tmp: Path) -> None:  # on the written file, before it is published
             _check_model(tmp)
-            parity = check_parity(_cpu_session(tmp), module.inference, features, PARITY_BATCHES)
+            session = _cpu_session(tmp)
+            parity = check_parity(session, reference, features, batches, input_name)
             if not parity.passed:
                 raise ExportError(
                     f"onnxruntime disagrees with PyTorch for method "
                     f"'{run.config.get('method', '?')}': {parity.summary()}; "
                     f"nothing was written to {output}"
                 )
+            if stored.size:
+                from zsl_onnx.image_model import FEATURE_TOLERANCE, feature_diff
+
+                diff = feature_diff(session, features, stored)
+                if not diff <= FEATURE_TOLERANCE:
+                    raise ExportError(
+                        f"the graph's backbone features differ from the run's store by "
+                        f"{diff:.2e} (relative; limit {FEATURE_TOLERANCE:.0e}) on "
+                        f"{len(stored)} test images: other weights or preprocessing than "
+                        f"the store was extracted with; nothing was written to {output}"
+                    )
             checked.append(parity)
 
-        atomic_write(output, lambda fh: fh.write(data), verify=verify)
+        atomic_write(output, lambda fh: fh.write(blob), verify=verify)
         parity = checked[0]
         return ExportReport(path=output, opset=_default_opset(model, -1), parity=parity)
 
@@ -155,8 +224,8 @@ def _opset(opset: int | None) -> int | None:
     return opset
 
 
-def _test_features(run: RunResult, root: str | None) -> np.ndarray:
-    """The run's test_seen and test_unseen features, reloaded as evaluate_run does."""
+def _test_data(run: RunResult, root: str | None) -> Any:
+    """The run's dataset, reloaded as evaluate_run does and checked against the run."""
     record = run.config
     if not (record.get("dataset_path") or record.get("dataset")):
         raise ExportError("the run records no dataset; parity needs its test features")
@@ -168,8 +237,7 @@ def _test_features(run: RunResult, root: str | None) -> np.ndarray:
             f"dataset '{dataset}' now has {data.feature_dim}-d features and {data.n_classes} "
             f"classes but the run was trained on {spec.feature_dim}-d and {spec.n_classes}"
         )
-    index = np.concatenate([data.splits["test_seen"], data.splits["test_unseen"]])
-    return data.features[index]
+    return data
 
 
 def to_onnx_model(
@@ -183,7 +251,8 @@ def to_onnx_model(
 ) -> Any:
     """ModelProto of ``module`` (features -> scores, prediction) with a dynamic batch axis.
 
-    ``example`` is a [rows, d1] float32 array with at least two rows. No checks, no
+    ``example`` is a [rows, d1] float32 array (uint8 images for an image-in module) with at
+    least two rows. No checks, no
     metadata: :meth:`OnnxExporter.export` adds those; benchmarks use this directly.
     """
     kwargs: dict[str, Any] = {} if opset is None else {"opset_version": opset}

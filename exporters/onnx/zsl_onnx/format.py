@@ -17,12 +17,19 @@ FORMAT_KEY = "zsl_toolkit.format"
 FORMAT_VERSION = "zsl-onnx/1"
 """Its value; bump the number when the graph's inputs, outputs or metadata change meaning."""
 
+IMAGES = "images"
+"""Input of an image-in model: uint8 RGB [batch, size, size, 3] (metadata ``input``)."""
+FEATURES = "features"
+"""Extra output of an image-in model: the backbone's features [batch, d1]."""
+
 MIN_OPSET = 18
 """The lowest opset torch's ``torch.export``-based ONNX exporter writes without converting."""
 
 __all__ = [
+    "FEATURES",
     "FORMAT_KEY",
     "FORMAT_VERSION",
+    "IMAGES",
     "INPUT",
     "MIN_OPSET",
     "PREDICTION",

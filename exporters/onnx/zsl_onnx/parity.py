@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from zsl_onnx.format import INPUT
 from zsl_onnx.predictor import run_session
 
 MAX_ABS_DIFF = 1e-4
@@ -61,14 +62,23 @@ def torch_reference(module: nn.Module, features: np.ndarray, batch_size: int = 4
 
 
 def check_parity(
-    session: Any, module: nn.Module, features: np.ndarray, batch_sizes: tuple[int, ...]
+    session: Any,
+    module: nn.Module,
+    features: np.ndarray,
+    batch_sizes: tuple[int, ...],
+    input_name: str = INPUT,
 ) -> ParityReport:
-    """Compare ``session`` with ``module`` on ``features`` at each of ``batch_sizes``."""
-    features = np.ascontiguousarray(features, dtype=np.float32)
+    """Compare ``session`` with ``module`` on ``features`` at each of ``batch_sizes``.
+
+    ``features`` keep their dtype for onnxruntime (uint8 for an image-in graph) and are
+    given to PyTorch as float32, which an image-in module converts to anyway.
+    """
+    if features.dtype != np.uint8:
+        features = np.ascontiguousarray(features, dtype=np.float32)
     reference = torch_reference(module, features)
     worst_diff, worst_agreement, consistent = 0.0, 1.0, True
     for batch_size in batch_sizes:
-        scores, prediction = run_session(session, features, batch_size)
+        scores, prediction = run_session(session, features, batch_size, input_name)
         if scores.shape != reference.shape:  # a fixed batch axis or a wrong class count
             return ParityReport(len(features), batch_sizes, float("inf"), 0.0, False, _ep(session))
         diff = float(np.abs(scores - reference).max(initial=0.0))

@@ -12,6 +12,7 @@ from zsl_onnx.errors import OnnxModelError
 from zsl_onnx.format import (
     FORMAT_KEY,
     FORMAT_VERSION,
+    IMAGES,
     INPUT,
     PREDICTION,
     REQUIRED_METADATA,
@@ -23,11 +24,13 @@ from zsl_toolkit.errors import DataError
 DEFAULT_BATCH_SIZE = 4096
 
 
-def run_session(session: Any, features: np.ndarray, batch_size: int) -> tuple[np.ndarray, ...]:
+def run_session(
+    session: Any, features: np.ndarray, batch_size: int, input_name: str = INPUT
+) -> tuple[np.ndarray, ...]:
     """(scores, prediction) of an onnxruntime session, fed ``batch_size`` rows at a time."""
     scores, preds = [], []
     for i in range(0, len(features), batch_size):
-        s, p = session.run([SCORES, PREDICTION], {INPUT: features[i : i + batch_size]})
+        s, p = session.run([SCORES, PREDICTION], {input_name: features[i : i + batch_size]})
         scores.append(s)
         preds.append(p)
     return np.concatenate(scores), np.concatenate(preds)
@@ -111,10 +114,17 @@ class OnnxPredictor:
         self.seen_classes: list[int] = json.loads(self.metadata["seen_classes"])
         self.unseen_classes: list[int] = json.loads(self.metadata["unseen_classes"])
         self.feature_dim = int(self.metadata["feature_dim"])
+        self.takes_images = self.metadata.get("input") == IMAGES
+        self.input_name = IMAGES if self.takes_images else INPUT
+        self._sizing: Any = None
         on_cuda = self.providers[0] == "CUDAExecutionProvider"
         use_binding = on_cuda if io_binding is None else io_binding
+        # The binding's buffers are float32 features; image-in models feed uint8 images
+        # through plain session runs.
         self._binding = (
-            DeviceBinding(self.session, "cuda" if on_cuda else "cpu") if use_binding else None
+            DeviceBinding(self.session, "cuda" if on_cuda else "cpu")
+            if use_binding and not self.takes_images
+            else None
         )
 
     @property
@@ -125,15 +135,71 @@ class OnnxPredictor:
     def predict(
         self, features: Any, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(scores [N, C] float32, predictions [N] int64 class ids) for raw features [N, d1]."""
-        x = self.validate(features)
+        """(scores [N, C] float32, predictions [N] int64 class ids) for raw features [N, d1],
+        or, for an image-in model, for images (see :meth:`images`)."""
+        x = self.images(features) if self.takes_images else self.validate(features)
         if len(x) == 0:
             return np.zeros((0, len(self.class_names)), np.float32), np.zeros(0, np.int64)
         if self._binding is not None:
             scores, preds = self._binding.run(x, max(1, batch_size), len(self.class_names))
         else:
-            scores, preds = run_session(self.session, x, max(1, batch_size))
+            scores, preds = run_session(self.session, x, max(1, batch_size), self.input_name)
         return scores, preds.astype(np.int64, copy=False)
+
+    @property
+    def sizing(self) -> Any:
+        """The model's resize/crop rule (a :class:`zsl_images.preprocess.Sizing`)."""
+        if self._sizing is None:
+            try:
+                from zsl_images.preprocess import Sizing
+            except ModuleNotFoundError:
+                raise DataError(
+                    f"{self.model_path} takes images; reading them needs zsl-images "
+                    f"(pip install ./extractors/images)"
+                ) from None
+            self._sizing = Sizing.from_dict(json.loads(self.metadata["preprocessing"]))
+        return self._sizing
+
+    def images(self, images: Any) -> np.ndarray:
+        """uint8 [N, S, S, 3] from image file paths, PIL images or arrays.
+
+        A uint8 array [N, S, S, 3] at the model's input size is taken as already sized;
+        anything else (a path, a PIL image, an [H, W, 3] or [H, W] array of any size, or a
+        list of those) is resized/cropped by the rule the model was exported with.
+        """
+        sizing = self.sizing
+        s = sizing.size
+        if isinstance(images, np.ndarray) and images.ndim == 4:
+            if images.dtype != np.uint8 or images.shape[1:] != (s, s, 3):
+                raise DataError(
+                    f"an image batch must be uint8 [N, {s}, {s}, 3], got {images.dtype} "
+                    f"{list(images.shape)}"
+                )
+            return np.ascontiguousarray(images)
+        items = images if isinstance(images, list | tuple) else [images]
+        return (
+            np.stack([self._one_image(item) for item in items])
+            if items
+            else np.zeros((0, s, s, 3), np.uint8)
+        )
+
+    def _one_image(self, item: Any) -> np.ndarray:
+        from PIL import Image
+        from zsl_images.preprocess import DECODE_ERRORS
+
+        if isinstance(item, str | Path):
+            try:
+                return self.sizing.load(item)
+            except DECODE_ERRORS as exc:
+                raise DataError(f"{item}: not a readable image ({exc})") from None
+        if isinstance(item, Image.Image):
+            return self.sizing.apply(item)
+        arr = np.asarray(item)
+        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
+            raise DataError(f"an image array must be [H, W] or [H, W, 3], got {list(arr.shape)}")
+        if arr.dtype != np.uint8:
+            raise DataError(f"an image array must be uint8, got {arr.dtype}")
+        return self.sizing.apply(Image.fromarray(arr))
 
     def validate(self, features: Any) -> np.ndarray:
         """``features`` as a C-contiguous float32 [N, d1] array, or a DataError saying why not."""
@@ -180,7 +246,10 @@ class OnnxPredictor:
         missing = [k for k in REQUIRED_METADATA if k not in self.metadata]
         names = [i.name for i in self.session.get_inputs()]
         outputs = {o.name for o in self.session.get_outputs()}
-        if missing or names != [INPUT] or not {SCORES, PREDICTION} <= outputs:
+        expected = IMAGES if self.metadata.get("input") == IMAGES else INPUT
+        if self.metadata.get("input") == IMAGES and "preprocessing" not in self.metadata:
+            missing.append("preprocessing")
+        if missing or names != [expected] or not {SCORES, PREDICTION} <= outputs:
             raise OnnxModelError(
                 f"{where}: zsl-onnx model is incomplete (missing metadata {missing}, "
                 f"inputs {names}, outputs {sorted(outputs)})"

@@ -1,0 +1,142 @@
+"""Image-in export: images -> backbone -> the run's inference module, in one graph.
+
+Input format: uint8 RGB ``images`` [batch, S, S, 3] at the backbone's input size S. The
+resize/crop stays outside the graph, done by Pillow in :mod:`zsl_images.preprocess` exactly as
+at extraction time, so an image gives the deployed model the very pixels its training
+features came from (a resize inside the graph would resample differently and shift the
+features). Scaling, mean/std normalisation and the NHWC -> NCHW transpose are inside the
+graph, so a deployment cannot get the normalisation wrong; uint8 is also a quarter of the
+bytes of float input. Outputs: ``scores``, ``prediction`` and the backbone's ``features``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from zsl_toolkit.errors import ConfigError, ExportError, MissingDependency
+
+PARITY_IMAGES = 16
+"""Test images (from the run's store) in the image-in parity run; CPU time is per image."""
+FEATURE_TOLERANCE = 1e-3
+"""Largest |graph feature - store feature| / max |store feature| accepted: a different
+weights file or preprocessing than the store was extracted with fails by orders more."""
+
+
+class ImageScores(nn.Module):
+    """uint8 images -> (scores, prediction, features)."""
+
+    def __init__(self, features: nn.Module, inference: nn.Module) -> None:
+        super().__init__()
+        self.features = features
+        self.inference = inference
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        f = self.features(images)
+        scores = self.inference(f)
+        return scores, scores.argmax(dim=1), f
+
+
+class ImageScoresOnly(nn.Module):
+    """The scores alone, as the parity check compares them."""
+
+    def __init__(self, model: ImageScores) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.model(images)[0]
+
+
+def zsl_images() -> Any:
+    try:
+        import zsl_images.backbones as backbones
+    except ModuleNotFoundError as exc:
+        if exc.name and not exc.name.startswith("zsl_images"):
+            raise
+        raise MissingDependency(
+            "image-in models need zsl-images: pip install ./extractors/images"
+        ) from None
+    return backbones
+
+
+def build(run: Any, name: str, weights: str | None, data: Any) -> tuple[ImageScores, Any]:
+    """(module, backbone) for a run; refused when the backbone does not fit the run."""
+    backbones = zsl_images()
+    backbone = backbones.get_backbone(name)
+    dim = run.method.spec_.feature_dim
+    if backbone.feature_dim != dim:
+        raise ExportError(
+            f"backbone '{name}' gives {backbone.feature_dim}-d features but the run was "
+            f"trained on {dim}-d features"
+        )
+    stored = data.extra.get("backbone")
+    if stored is not None and stored != name:
+        raise ExportError(
+            f"the run's features were extracted with backbone '{stored}', not '{name}'"
+        )
+    path = Path(weights).expanduser() if weights else None
+    if path is not None and not path.is_file():
+        raise ConfigError(f"weights {path}: no such file")
+    features = backbones.image_features(backbone, path)
+    return ImageScores(features, run.method.inference_module()).eval(), backbone
+
+
+def parity_images(data: Any, sizing: Any, store: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 images, their store features) of up to PARITY_IMAGES test images of the run's
+    store, evenly spread over test_seen + test_unseen; ``(random images, empty)`` when the
+    store records no image files (then only PyTorch-vs-onnxruntime parity is checked)."""
+    rows = np.concatenate([data.splits["test_seen"], data.splits["test_unseen"]])
+    root = data.extra.get("image_root")
+    files = None
+    if store and root and str(store).endswith(".h5"):
+        from zsl_images.writers import read_image_files
+
+        try:
+            files = read_image_files(store)
+        except Exception:  # noqa: BLE001 - a store without files: parity on random images
+            files = None
+    if files is None or len(files) != len(data.labels):
+        rng = np.random.default_rng(0)
+        size = sizing.size
+        return rng.integers(0, 256, (4, size, size, 3), dtype=np.uint8), np.zeros((0, 0))
+    pick = rows[np.linspace(0, len(rows) - 1, min(PARITY_IMAGES, len(rows))).astype(int)]
+    images = []
+    for r in pick:
+        path = Path(root) / files[r]
+        try:
+            images.append(sizing.load(path))
+        except OSError as exc:
+            raise ExportError(
+                f"{path}: cannot read a test image of the run's store for the parity check "
+                f"({exc}); the images moved since extraction?"
+            ) from None
+    return np.stack(images), data.features[pick]
+
+
+def metadata(backbone: Any, weights: str | None) -> dict[str, str]:
+    from zsl_onnx.format import IMAGES
+
+    return {
+        "input": IMAGES,
+        "backbone": backbone.name,
+        "backbone_weights": str(weights) if weights else "default",
+        "preprocessing": json.dumps(backbone.preprocessing(), sort_keys=True),
+    }
+
+
+def feature_diff(session: Any, images: np.ndarray, stored: np.ndarray) -> float:
+    """max |graph features - store features| / max |store features| on ``images``."""
+    from zsl_onnx.format import FEATURES, IMAGES
+
+    if stored.size == 0:
+        return 0.0
+    out = np.concatenate(
+        [session.run([FEATURES], {IMAGES: images[i : i + 4]})[0] for i in range(0, len(images), 4)]
+    )
+    return float(np.abs(out - stored).max() / max(float(np.abs(stored).max()), 1e-12))
