@@ -198,7 +198,8 @@ def evaluate_images(
     from zsl_onnx.commands import _check_compatible
     from zsl_toolkit.data.container import ZSLData
     from zsl_toolkit.data.resolve import load_dataset
-    from zsl_toolkit.pipeline import DEFAULT_EVALUATORS, evaluate
+    from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
+    from zsl_toolkit.pipeline import evaluate
     from zsl_toolkit.registry import evaluator_registry
 
     evaluators = tuple(evaluators or DEFAULT_EVALUATORS)

@@ -29,6 +29,7 @@ from zsl_images.progress import Progress
 from zsl_images.semantics import Semantics
 from zsl_images.splits import TEST_SEEN_FRACTION, VAL_CLASS_FRACTION, draw_unseen, make_splits
 from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.device import resolve_device
 from zsl_toolkit.errors import ConfigError, DataError
 from zsl_toolkit.io import atomic_write
 
@@ -65,16 +66,6 @@ class ExtractReport:
     imageless: list[str] = field(default_factory=list)
     resumed_rows: int = 0
     images_per_second: float = 0.0
-
-
-def resolve_device(device: str) -> torch.device:
-    if device not in ("auto", "cpu", "cuda"):
-        raise ConfigError(f"--device '{device}': expected auto, cpu or cuda")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA device is available to torch")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
 
 
 def _fingerprint(folder: ImageFolder, parts: dict[str, object]) -> str:
