@@ -241,3 +241,16 @@ def test_zsl_extract_through_the_zsl_command(tiny_backbone, small):
     )
     assert missing.exit_code != 0
     assert missing.output.startswith("error: ") and "nope: no such image folder" in missing.output
+
+
+def test_bad_descriptions(tmp_path):
+    from zsl_images.semantics import read_descriptions
+
+    dup = tmp_path / "d.json"
+    dup.write_text('{"a": "one", "b": "two", "a": "three"}')
+    with pytest.raises(DataError, match=r"d\.json: duplicate class name 'a'"):
+        read_descriptions(dup)
+    empty = tmp_path / "e.csv"
+    empty.write_text("class,description\na,round\nb,\n")
+    with pytest.raises(DataError, match=r"e\.csv: line 3: empty description for 'b'"):
+        read_descriptions(empty)

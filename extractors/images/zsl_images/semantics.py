@@ -107,8 +107,16 @@ def read_descriptions(path: str | Path) -> dict[str, str]:
     if path.suffix.lower() == ".json":
         if not path.is_file():
             raise DataError(f"{path}: no such file")
+
+        def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+            keys = [k.strip() for k, _ in pairs]
+            dup = next((k for k in keys if keys.count(k) > 1), None)
+            if dup is not None:
+                raise DataError(f"{path}: duplicate class name '{dup}'")
+            return dict(pairs)
+
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=no_duplicates)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise DataError(f"{path}: not valid JSON ({exc})") from None
         if not isinstance(doc, dict) or not doc:
