@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from zsl_toolkit.data.container import ZSLData
@@ -26,6 +27,7 @@ from zsl_toolkit.rundir import (
     CHECKPOINT,
     METRICS_FILE,
     MODEL_FILE,
+    REFIT_START,
     RUN_FILE,
     STAGE_START,
     RunResult,
@@ -54,7 +56,9 @@ __all__ = [
 
 
 def evaluation_input(method: Method, data: ZSLData) -> EvalInput:
-    """Scores of the method on both test splits of ``data``."""
+    """Scores of the method on both test splits of ``data``. Seen and unseen classes are the
+    model's (its spec), so a class added to the model without test images still competes
+    among the unseen classes."""
     xs, ys = data.split("test_seen")
     xu, yu = data.split("test_unseen")
     return EvalInput(
@@ -62,8 +66,8 @@ def evaluation_input(method: Method, data: ZSLData) -> EvalInput:
         labels_seen=ys,
         scores_unseen=method.predict_scores(xu),
         labels_unseen=yu,
-        seen_classes=data.seen_classes,
-        unseen_classes=data.unseen_classes,
+        seen_classes=np.asarray(method.spec_.seen_classes, dtype=np.int64),
+        unseen_classes=np.asarray(method.spec_.unseen_classes, dtype=np.int64),
     )
 
 
@@ -160,6 +164,9 @@ def _run(
     train_seconds = time.perf_counter() - start
     state = {k: v.detach().cpu() for k, v in instance.modules().state_dict().items()}
     atomic_write(run_dir / MODEL_FILE, lambda fh: torch.save(state, fh))
+    if trainer.refit_start is not None:
+        refit = trainer.refit_start
+        atomic_write(run_dir / REFIT_START, lambda fh: torch.save(refit, fh))
     metrics = evaluate(instance, data, evaluators)
     metrics["train_seconds"] = round(train_seconds, 3)
     write_json(run_dir / METRICS_FILE, metrics)
@@ -181,7 +188,15 @@ def evaluate_run(
     root: str | Path | None = None,
 ) -> dict[str, Any]:
     """Reload a run and evaluate it on its dataset's test splits (no retraining), with
-    ``evaluators``, else those the run was trained with."""
+    ``evaluators``, else those the run was trained with. A calibrated run's metrics are
+    calibrated, with the uncalibrated ones under ``"uncalibrated"``."""
     result = load_run(run_dir)
     chosen = evaluators or run_evaluators(result.config)
-    return evaluate(result.method, load_run_data(result.config, root), chosen)
+    data = load_run_data(result.config, root)
+    metrics = evaluate(result.method, data, chosen)
+    gamma = getattr(result.method, "calibration_gamma_", None)
+    if gamma is not None:
+        result.method.calibration_gamma_ = None
+        metrics["uncalibrated"] = evaluate(result.method, data, chosen)
+        metrics["calibration_gamma"] = gamma
+    return metrics

@@ -7,7 +7,12 @@ torch, the registries and the data readers load inside the functions that need t
 
 A run directory holds ``run.json`` (method parameters as given and as resolved, dataset,
 train settings, versions, status), ``model.pt`` (tensors only), ``metrics.json``,
-``log.jsonl`` and, while training, ``checkpoint.pt`` and ``stage_start.pt``.
+``log.jsonl``, while training ``checkpoint.pt`` and ``stage_start.pt``, and for a method
+that can edit its class set by refitting a stage, ``refit_start.pt`` (that stage's starting
+random state and class-indexed tensors). A run made by a class edit records ``parent``,
+``edits`` (each edit made, in order) and ``class_edit`` (the cumulative change to the
+dataset's class set: ``removed`` names, ``added`` classes with their embeddings); a calibrated
+run records ``calibration`` (``gamma`` and how it was chosen).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ MODEL_FILE = "model.pt"
 METRICS_FILE = "metrics.json"
 CHECKPOINT = "checkpoint.pt"
 STAGE_START = "stage_start.pt"
+REFIT_START = "refit_start.pt"
 
 #: The per-epoch training log (JSON lines), and the keys of its records that are not loss
 #: terms: shared by the trainer that writes it and the plots that read it.
@@ -194,13 +200,22 @@ def run_dataset(record: dict[str, Any]) -> str:
 
 def load_run_data(record: dict[str, Any], root: str | Path | None = None) -> ZSLData:
     """The data a run trained on, under the run's protocol (runs from before protocols used
-    ``test``), from the recorded data root unless ``root`` overrides it (the data moved)."""
+    ``test``), from the recorded data root unless ``root`` overrides it (the data moved), with
+    the run's class edit applied (:func:`zsl_toolkit.data.classset.edit_class_set`)."""
+    from zsl_toolkit.data.classset import edit_class_set
     from zsl_toolkit.data.protocol import apply_protocol, check_protocol
     from zsl_toolkit.data.resolve import load_dataset
 
     protocol = check_protocol(record.get("protocol", "test"), f"{RUN_FILE} protocol")
     data = load_dataset(run_dataset(record), root if root is not None else record.get("data_root"))
-    return apply_protocol(data, protocol)
+    data = apply_protocol(data, protocol)
+    edit = record.get("class_edit") or {}
+    try:
+        added = [(str(c["name"]), c["embedding"]) for c in edit.get("added", [])]
+        removed = [str(n) for n in edit.get("removed", [])]
+    except (KeyError, TypeError):
+        raise RunDirError(f"{RUN_FILE}: malformed class_edit record") from None
+    return edit_class_set(data, removed, added)
 
 
 def run_evaluators(record: dict[str, Any]) -> tuple[str, ...]:
@@ -257,4 +272,7 @@ def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
             f"{run_dir / MODEL_FILE}: cannot load model weights ({one_line(exc)[:200]})"
         ) from None
     method.to(resolve_device(device))
+    calibration = record.get("calibration")
+    if calibration is not None:
+        method.calibration_gamma_ = float(calibration["gamma"])
     return RunResult(method, run_dir, record, read_metrics(run_dir))

@@ -51,6 +51,9 @@ class ALE(RankingCompatibilityMethod):
     ``preprocess`` defaults to "l2", for the reason given in
     :class:`~zsl_toolkit.methods.devise.DeViSE`: the margin is absolute, so unit-norm
     features make it mean the same thing on every dataset.
+
+    Class editing: as every :class:`RankingCompatibilityMethod`, a class is its embedding row;
+    adding or removing one retrains nothing and leaves the other classes' scores unchanged.
     """
 
     citation = (

@@ -148,15 +148,28 @@ class Stage:
 
 
 class InferenceModule(nn.Module):
-    """Raw visual features [B, d1] -> class scores [B, C]: scaler + the method's scorer."""
+    """Raw visual features [B, d1] -> class scores [B, C]: scaler + the method's scorer.
 
-    def __init__(self, scaler: FeatureScaler, scorer: nn.Module) -> None:
+    ``seen_offset`` [C] (optional) is subtracted from the scores: calibrated stacking (Chao et
+    al., ECCV 2016) puts ``gamma`` on the seen classes and 0 elsewhere. It lives in the module,
+    so evaluation and an exported graph apply the same calibration.
+    """
+
+    def __init__(
+        self, scaler: FeatureScaler, scorer: nn.Module, seen_offset: torch.Tensor | None = None
+    ) -> None:
         super().__init__()
         self.scaler = scaler
         self.scorer = scorer
+        self.calibrated = seen_offset is not None
+        if seen_offset is not None:
+            self.register_buffer("seen_offset", seen_offset)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.scorer(self.scaler(features))
+        scores = self.scorer(self.scaler(features))
+        if self.calibrated:
+            scores = scores - self.seen_offset
+        return scores
 
 
 #: Settings of a run, not of a method: passing one as a parameter gets a pointer to its option.
@@ -220,6 +233,17 @@ class Method(ABC):
     #: Parameter values that make training small enough for tests and quick checks (the
     #: conformance kit and the test suites use them); not a recommended setting.
     quick_params: ClassVar[dict[str, Any]] = {}
+    #: Optional capability: editing the class set of a trained model without retraining
+    #: (:mod:`zsl_toolkit.editing`). ``None``: not supported; ``"append"``: the scorer reads
+    #: class embeddings, so a new class is its embedding and nothing retrains
+    #: (:meth:`set_class_embeddings`); ``"refit"``: stage :attr:`class_refit_stage` (the final
+    #: classifier) is re-run for the new class set from the random state it started from in
+    #: training. Either way :meth:`class_indexed` names the tensors shaped by the class set.
+    class_edit: ClassVar[str | None] = None
+    #: Why the class set cannot be edited (shown when ``class_edit`` is None).
+    class_edit_refusal: ClassVar[str] = "it does not declare the class-editing capability"
+    #: The stage re-run by a ``"refit"`` edit.
+    class_refit_stage: ClassVar[int | None] = None
 
     @classmethod
     def published_for(cls, params: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -367,8 +391,28 @@ class Method(ABC):
         )
 
     def inference_module(self) -> InferenceModule:
-        """Raw features -> scores over all classes; what evaluation and export use."""
-        return InferenceModule(self.scaler_, self.scorer())
+        """Raw features -> scores over all classes; what evaluation and export use. With
+        ``calibration_gamma_`` set (a calibrated run), ``gamma`` is subtracted from the scores
+        of the seen classes."""
+        gamma = getattr(self, "calibration_gamma_", None)
+        offset = None
+        if gamma is not None:
+            device = next(iter(self.modules().buffers())).device
+            offset = torch.zeros(self.spec_.n_classes, device=device)
+            offset[list(self.spec_.seen_classes)] = float(gamma)
+        return InferenceModule(self.scaler_, self.scorer(), offset)
+
+    # ------------------------------------------------------------------ class editing
+    def class_indexed(self) -> dict[str, str]:
+        """Keys of :meth:`modules`' state whose dim 0 runs over classes: ``"all"`` (every
+        class, in ``spec_`` order) or ``"seen"`` (the seen classes, in ``spec_.seen_classes``
+        order). A class edit keeps the rows of kept classes and creates those of new ones;
+        every other tensor is copied unchanged. Required with :attr:`class_edit`."""
+        return {}
+
+    def set_class_embeddings(self, embeddings: torch.Tensor) -> None:
+        """Install the class embeddings [C, d2] of an edited class set (``"append"`` edits)."""
+        raise NotImplementedError(f"{type(self).__name__} does not append class embeddings")
 
     @torch.no_grad()
     def predict_scores(

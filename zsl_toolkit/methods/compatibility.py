@@ -39,7 +39,13 @@ class RankingCompatibilityMethod(Method):
     :meth:`ranking_loss`; fitting, scoring and validation are shared. Epochs and batch size are
     run settings (``--epochs``, ``--batch-size``) with the defaults :attr:`EPOCHS` and
     :attr:`BATCH_SIZE`.
+
+    Class editing (``zsl add-class`` / ``remove-class``): ``W`` maps features into the
+    embedding space for any class, so adding a class appends its embedding row and removing
+    one drops it; nothing retrains and the scores of the other classes do not change.
     """
+
+    class_edit = "append"
 
     EPOCHS: ClassVar[int] = 50
     BATCH_SIZE: ClassVar[int] = 64
@@ -61,6 +67,13 @@ class RankingCompatibilityMethod(Method):
 
     def scorer(self) -> nn.Module:
         return self.model_
+
+    def class_indexed(self) -> dict[str, str]:
+        return {"model.embeddings": "all"}
+
+    def set_class_embeddings(self, embeddings: torch.Tensor) -> None:
+        with torch.no_grad():
+            self.model_.embeddings.copy_(embeddings)
 
     def stage(self, index: int, ctx: FitContext) -> Stage | None:
         if index > 0:

@@ -42,6 +42,9 @@ class DeViSE(RankingCompatibilityMethod):
     ``preprocess`` defaults to "l2": with unit-norm features the scale of ``W x`` relative to
     the margin does not depend on the raw feature scale (ResNet activations, VGGish bytes,
     synthetic values), so the same ``lr`` and ``margin`` apply everywhere.
+
+    Class editing: as every :class:`RankingCompatibilityMethod`, a class is its embedding row;
+    adding or removing one retrains nothing and leaves the other classes' scores unchanged.
     """
 
     citation = (

@@ -39,6 +39,12 @@ class ESZSL(Method):
     10^0 lie in the paper's validation grid (10^-3 .. 10^3) and suit raw ResNet-scale features;
     ``preprocess`` defaults to "none" as the xlsa17 benchmark fed raw features. On features of
     a very different scale, retune ``gamma`` (it is absolute, not relative to the data).
+
+    Class editing (``zsl add-class`` / ``remove-class``): a class is its embedding row, since
+    ``V`` maps features into the embedding space for any class; adding one appends its
+    attribute vector, removing one drops its row, and nothing is solved again, so the scores
+    of the other classes do not change at all. (Removing a seen class leaves ``V`` as solved
+    with it; retrain to re-solve without it.)
     """
 
     citation = (
@@ -58,6 +64,8 @@ class ESZSL(Method):
         "lam": Interval(float, 0, strict=True),
     }
 
+    class_edit = "append"
+
     def __init__(self, *, gamma: float = 1e3, lam: float = 1.0, preprocess: str = "none") -> None:
         self.gamma = gamma
         self.lam = lam
@@ -68,6 +76,12 @@ class ESZSL(Method):
 
     def scorer(self) -> nn.Module:
         return self.model_
+
+    def class_indexed(self) -> dict[str, str]:
+        return {"model.embeddings": "all"}
+
+    def set_class_embeddings(self, embeddings: torch.Tensor) -> None:
+        self.model_.embeddings.copy_(embeddings)
 
     def stage(self, index: int, ctx: FitContext) -> Stage | None:
         if index > 0:

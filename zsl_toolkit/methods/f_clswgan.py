@@ -173,6 +173,14 @@ class FCLSWGAN(Method):
     on test data); the generator's batch is drawn separately from the critic's, where theirs
     reused the last critic batch's classes; batches are passes over shuffled rows, where
     theirs sampled each batch independently.
+
+    Class editing (``zsl add-class`` / ``remove-class``): the GAN and the seen classifier
+    stay as trained (the seen classifier drops the rows of removed seen classes); stage 2,
+    the final classifier, is trained again exactly as in training (``n_synthetic`` generated
+    features per unseen class, an added class's from its description, beside the run's
+    stored real seen features; same epochs, batch and optimizer) from the random state and
+    initial weights it started from, so an edit that ends at the original class set gives
+    back the original classifier bit for bit.
     """
 
     citation = (
@@ -272,6 +280,17 @@ class FCLSWGAN(Method):
 
     def scorer(self) -> nn.Module:
         return self.model_.classifier
+
+    class_edit = "refit"
+    class_refit_stage = 2
+
+    def class_indexed(self) -> dict[str, str]:
+        return {
+            "model.classifier.0.weight": "all",
+            "model.classifier.0.bias": "all",
+            "model.seen_classifier.0.weight": "seen",
+            "model.seen_classifier.0.bias": "seen",
+        }
 
     def stage(self, index: int, ctx: FitContext) -> Stage | None:
         builders = (self._pretrain_stage, self._gan_stage, self._classifier_stage)

@@ -8,6 +8,11 @@ Typical use in a plugin's own tests::
         check_method("my-method", tmp_path, params={"hidden": 8})
 """
 
-from zsl_toolkit.testing.conformance import check_dataset, check_method, toy_data
+from zsl_toolkit.testing.conformance import (
+    check_class_editing,
+    check_dataset,
+    check_method,
+    toy_data,
+)
 
-__all__ = ["check_dataset", "check_method", "toy_data"]
+__all__ = ["check_class_editing", "check_dataset", "check_method", "toy_data"]

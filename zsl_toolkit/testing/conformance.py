@@ -103,6 +103,62 @@ def check_method(
             "scores after save/load differ from the trained model's"
         )
         _check_cli(name, params, epochs, tmp_path / f"{name}-cli")
+        if cls.class_edit is not None:
+            check_class_editing(run.run_dir, tmp_path / f"{name}-edit")
+
+
+def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
+    """The optional class-editing capability of the method that trained ``run_dir``:
+    ``class_indexed`` names every tensor the class set shapes; adding a class and removing
+    it again gives back the original scores exactly; an ``"append"`` edit leaves the kept
+    classes' scores unchanged; the edited run's ``run.json`` spec matches its model."""
+    from zsl_toolkit.editing import NewClass, add_classes, remove_classes
+    from zsl_toolkit.methods.base import ModelSpec
+    from zsl_toolkit.rundir import load_run, load_run_data
+
+    original = load_run(run_dir)
+    method = original.method
+    cls = type(method)
+    assert cls.class_edit in ("append", "refit"), (
+        f"{cls.__name__}.class_edit must be None, 'append' or 'refit', got {cls.class_edit!r}"
+    )
+    if cls.class_edit == "refit":
+        assert cls.class_refit_stage is not None, f"{cls.__name__}: refit edits need a stage"
+    spec = method.spec_
+    bigger = ModelSpec(
+        **{
+            **spec.to_dict(),
+            "n_classes": spec.n_classes + 1,
+            "unseen_classes": (*spec.unseen_classes, spec.n_classes),
+            "class_names": (*spec.class_names, "extra"),
+        }
+    )
+    probe = cls.create(original.config["params"])
+    probe.setup(bigger)
+    declared = probe.class_indexed()
+    old_state = method.modules().state_dict()
+    for key, value in probe.modules().state_dict().items():
+        if value.shape != old_state[key].shape:
+            assert key in declared, (
+                f"{cls.__name__}: {key} changes shape with the class set but class_indexed() "
+                f"does not name it"
+            )
+    data = load_run_data(original.config)
+    x = data.features
+    before = method.predict_scores(x)
+    vector = tuple(float(v) for v in data.class_embeddings.mean(axis=0))
+    added = add_classes(run_dir, [NewClass("extra-class", vector)], out=tmp_path / "added")
+    after = load_run(added.run_dir).method.predict_scores(x)
+    assert after.shape == (len(x), spec.n_classes + 1), "an added class must get a score column"
+    assert added.config["spec"]["class_names"][-1] == "extra-class"
+    if cls.class_edit == "append":
+        assert np.array_equal(after[:, : spec.n_classes], before), (
+            "adding a class changed the scores of existing classes (append edits must not)"
+        )
+    back = remove_classes(added.run_dir, ["extra-class"], out=tmp_path / "back")
+    assert np.array_equal(load_run(back.run_dir).method.predict_scores(x), before), (
+        "adding a class and removing it again did not give back the original scores"
+    )
 
 
 def check_published(cls: type[Method]) -> None:

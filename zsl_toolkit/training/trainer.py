@@ -56,6 +56,19 @@ def _set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["rng_cuda"])
 
 
+def refit_state(method: Method) -> dict[str, Any]:
+    """The RNG state and the class-indexed tensors of ``method`` now (see
+    :attr:`Trainer.refit_start`)."""
+    state = method.modules().state_dict()
+    tensors = {k: state[k].detach().cpu().clone() for k in method.class_indexed()}
+    return {"tensors": tensors, **_rng_state()}
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    """Set torch's generators to a state saved by :func:`refit_state`."""
+    _set_rng_state(state)
+
+
 def load_state(path: Path) -> dict[str, Any]:
     """Load a model or checkpoint file as tensors and plain containers only.
 
@@ -86,6 +99,9 @@ class Trainer:
         self.run_dir = run_dir
         self.history: list[dict[str, Any]] = []
         self.position: tuple[int, int] = (0, 0)  # (stage, completed epochs) last checkpointed
+        #: RNG state and class-indexed tensors when the method's class-refit stage started
+        #: (``None`` for other methods): what a class edit re-runs that stage from.
+        self.refit_start: dict[str, Any] | None = None
 
     def fit(self, method: Method, data: ZSLData, resume: bool = False) -> Method:
         """Seed, build the method's networks for ``data`` and run every stage on ``trainval``.
@@ -105,6 +121,8 @@ class Trainer:
         while True:
             if checkpoint is None:
                 self._save_stage_start(method, index)
+            if index == method.class_refit_stage:
+                self.refit_start = refit_state(method)
             stage = method.stage(index, ctx)
             if stage is None:
                 break
@@ -174,6 +192,10 @@ class Trainer:
         atomic_write(self.run_dir / STAGE_START, lambda fh: torch.save(state, fh))
 
     # ------------------------------------------------------------------ loop
+    def run_stage(self, method: Method, stage: Stage, index: int, ctx: FitContext) -> None:
+        """Run one stage from the current model and RNG state (a class edit's refit)."""
+        self._run_stage(method, stage, index, ctx)
+
     def _run_stage(
         self,
         method: Method,

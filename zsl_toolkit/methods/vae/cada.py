@@ -148,7 +148,20 @@ class CADAVAE(Method):
     short run is the same method, compressed, not one whose KL and cross-reconstruction
     weights never warm up. The factor is recorded as ``schedule_scale`` in ``resolved_params``;
     runs at the default epochs are unaffected.
+
+    Class editing (``zsl add-class`` / ``remove-class``): the VAEs stay as trained; the
+    final classifier is trained again, exactly as training's classifier stage does (same
+    latents per class, epochs resolved for the new class set, same batch and optimizer), on
+    latents of the run's stored seen features and of every unseen class's attribute vector
+    (an added class's from its description), starting from the random state and initial
+    weights the stage had in training, so an edit that ends at the original class set gives
+    back the original classifier bit for bit. Classes are the rows of ``classifier`` and of
+    any other :class:`LatentClassifier` of the model over the seen classes (a subclass's
+    auxiliary classifiers), which keep their trained rows for the kept seen classes.
     """
+
+    class_edit = "refit"
+    class_refit_stage = 1
 
     #: The authors' VAE epochs and batch size: run-level settings, so they are the primary
     #: stage's defaults that ``--epochs`` / ``--batch-size`` override, not parameters.
@@ -349,6 +362,21 @@ class CADAVAE(Method):
 
     def scorer(self) -> nn.Module:
         return LatentScorer(self.model_.visual_encoder, self.model_.classifier)
+
+    def class_indexed(self) -> dict[str, str]:
+        out = {}
+        n_seen = len(self.spec_.seen_classes)
+        for name, module in self.model_.named_modules():
+            if not isinstance(module, LatentClassifier):
+                continue
+            if name == "classifier":
+                kind = "all"
+            elif module.fc.out_features == n_seen:
+                kind = "seen"
+            else:
+                continue
+            out.update({f"model.{name}.fc.weight": kind, f"model.{name}.fc.bias": kind})
+        return out
 
     # ------------------------------------------------------------------ training
     def stage(self, index: int, ctx: FitContext) -> Stage | None:

@@ -1,0 +1,363 @@
+"""Editing the class set of a trained run without retraining it.
+
+An edit reads a completed run, builds the method for the new class set (kept classes in
+their order, then added classes, which are unseen), carries every learned tensor over
+(class-indexed ones row by row, see :meth:`~zsl_toolkit.methods.Method.class_indexed`) and
+then does what the method's :attr:`~zsl_toolkit.methods.Method.class_edit` capability says:
+
+- ``"append"`` (compatibility methods): install the new class embeddings; nothing retrains,
+  so the scores of kept classes are unchanged.
+- ``"refit"`` (generative methods): re-run the final classifier stage for the new class set
+  on the run's stored data (its ``trainval`` rows of the kept seen classes, loaded through
+  :mod:`zsl_toolkit.rundir`), starting from the random state and class-indexed tensors the
+  stage started from in training (``refit_start.pt``). Rows of new classes get the method's
+  own initialisation drawn under the run's seed, so an edit is deterministic, and an edit
+  that ends at the original class set reproduces the original classifier exactly.
+
+The result is a NEW run directory (the original is never modified) whose ``run.json``
+records its parent, every edit made and the cumulative change to the dataset's class set;
+its data (for ``zsl evaluate`` and export checks) are the dataset with that change applied.
+Edits run on the CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zsl_toolkit.data.classset import edit_class_set
+from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.editing.descriptions import NewClass
+from zsl_toolkit.errors import ConfigError, DataError, RunDirError
+from zsl_toolkit.io import atomic_write, write_json
+from zsl_toolkit.methods.base import FitContext, Method, ModelSpec
+from zsl_toolkit.rundir import (
+    METRICS_FILE,
+    MODEL_FILE,
+    REFIT_START,
+    RUN_FILE,
+    RunResult,
+    load_run,
+    load_run_data,
+    make_run_dir,
+    read_record,
+    versions,
+)
+
+__all__ = ["ClassInfo", "add_classes", "edit_classes", "list_classes", "remove_classes"]
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """One class of a run's model: its id, name, role and where it came from."""
+
+    index: int
+    name: str
+    role: str  # "seen" | "unseen"
+    origin: str  # "trained" | "added (<source>)"
+
+
+def list_classes(run_dir: str | Path) -> list[ClassInfo]:
+    """The classes a completed run's model scores, in score order."""
+    record = read_record(run_dir)
+    if record.get("status") != "complete" or "spec" not in record:
+        raise RunDirError(f"{run_dir}: training did not complete; it has no model classes yet")
+    spec = ModelSpec.from_dict(record["spec"])
+    added = {c["name"]: c.get("source", "?") for c in _class_edit(record)["added"]}
+    seen = set(spec.seen_classes)
+    return [
+        ClassInfo(
+            i,
+            name,
+            "seen" if i in seen else "unseen",
+            f"added ({added[name]})" if name in added else "trained",
+        )
+        for i, name in enumerate(spec.class_names)
+    ]
+
+
+def add_classes(
+    run_dir: str | Path,
+    classes: Sequence[NewClass],
+    out: str | Path | None = None,
+    root: str | Path | None = None,
+) -> RunResult:
+    """A new run whose model also knows ``classes`` (as unseen classes)."""
+    return edit_classes(run_dir, add=classes, out=out, root=root)
+
+
+def remove_classes(
+    run_dir: str | Path,
+    names: Sequence[str],
+    out: str | Path | None = None,
+    root: str | Path | None = None,
+) -> RunResult:
+    """A new run whose model no longer knows the classes ``names`` (seen or unseen)."""
+    return edit_classes(run_dir, remove=names, out=out, root=root)
+
+
+def _class_edit(record: dict[str, Any]) -> dict[str, list[Any]]:
+    edit = record.get("class_edit") or {}
+    return {"removed": list(edit.get("removed", [])), "added": list(edit.get("added", []))}
+
+
+def _check_edit(
+    run_dir: Path, spec: ModelSpec, remove: Sequence[str], add: Sequence[NewClass]
+) -> None:
+    """Every user mistake, before anything is computed or written."""
+    names = list(spec.class_names)
+    if not remove and not add:
+        raise ConfigError("nothing to edit: name classes to add or to remove")
+    for what, given in (("remove", list(remove)), ("add", [c.name for c in add])):
+        twice = sorted({n for n in given if given.count(n) > 1})
+        if twice:
+            raise ConfigError(f"class {twice[0]!r} is named twice in the classes to {what}")
+    unknown = [n for n in remove if n not in names]
+    if unknown:
+        raise ConfigError(
+            f"{run_dir}: the model has no class {unknown[0]!r} to remove "
+            f"(`zsl classes {run_dir}` lists them)"
+        )
+    for c in add:
+        if c.name in names and c.name not in remove:
+            raise ConfigError(f"{run_dir}: the model already has a class named {c.name!r}")
+        if len(c.embedding) != spec.embedding_dim:
+            raise DataError(
+                f"class {c.name!r}: {len(c.embedding)} attribute values; the model's class "
+                f"embeddings have {spec.embedding_dim}"
+            )
+        if not np.isfinite(np.asarray(c.embedding, dtype=np.float64)).all():
+            raise DataError(f"class {c.name!r}: attribute values must be finite (no NaN/Inf)")
+
+
+def _new_spec(spec: ModelSpec, data: ZSLData, keep: np.ndarray, n_added: int) -> ModelSpec:
+    """The edited spec: kept classes renumbered in order, then the added (unseen) ones."""
+    new_id = {int(old): i for i, old in enumerate(keep)}
+    first_added = len(keep)
+    return ModelSpec(
+        feature_dim=spec.feature_dim,
+        embedding_dim=spec.embedding_dim,
+        n_classes=data.n_classes,
+        seen_classes=tuple(new_id[c] for c in spec.seen_classes if c in new_id),
+        unseen_classes=tuple(new_id[c] for c in spec.unseen_classes if c in new_id)
+        + tuple(range(first_added, first_added + n_added)),
+        class_names=tuple(data.class_names),
+        dataset=spec.dataset,
+    )
+
+
+class _Rows:
+    """Which old rows each class-indexed tensor keeps, by kind ("all" / "seen")."""
+
+    def __init__(self, old: ModelSpec, keep: np.ndarray) -> None:
+        kept = set(int(k) for k in keep)
+        self.index = {
+            "all": torch.as_tensor(keep, dtype=torch.long),
+            "seen": torch.tensor(
+                [i for i, c in enumerate(old.seen_classes) if c in kept], dtype=torch.long
+            ),
+        }
+
+    def carry(self, kind: str, old: torch.Tensor, fresh: torch.Tensor) -> torch.Tensor:
+        """``fresh`` (the new shape) with the kept rows of ``old`` in front."""
+        idx = self.index[kind]
+        out = fresh.detach().clone()
+        out[: idx.numel()] = old[idx].to(out.dtype)
+        return out
+
+
+def _carry_state(
+    old: Method, new: Method, rows: _Rows, old_values: dict[str, torch.Tensor] | None = None
+) -> dict[str, torch.Tensor]:
+    """``new``'s state with every tensor of ``old`` carried over (``old_values`` replaces the
+    class-indexed ones, e.g. their values when the refit stage started)."""
+    old_state = old.modules().state_dict()
+    indexed = new.class_indexed()
+    merged = {}
+    for key, fresh in new.modules().state_dict().items():
+        if key in indexed:
+            source = (old_values or old_state)[key]
+            merged[key] = rows.carry(indexed[key], source, fresh)
+        elif old_state[key].shape != fresh.shape:
+            raise RuntimeError(
+                f"{type(new).__name__}: tensor {key} changes shape with the class set but is "
+                f"not declared in class_indexed()"
+            )
+        else:
+            merged[key] = old_state[key]
+    return merged
+
+
+def _context(method: Method, data: ZSLData) -> FitContext:
+    """The training context of ``data`` with the run's own (already fitted) scaler: an edit
+    must see the features exactly as training did."""
+    idx = data.splits["trainval"]
+    device = torch.device("cpu")
+    x = torch.from_numpy(data.features[idx])
+    with torch.no_grad():
+        features = method.scaler_(x).contiguous()
+    return FitContext(
+        spec=method.spec_,
+        features=features,
+        labels=torch.from_numpy(data.labels[idx]),
+        class_embeddings=torch.from_numpy(data.class_embeddings),
+        seen=torch.tensor(method.spec_.seen_classes, dtype=torch.long),
+        unseen=torch.tensor(method.spec_.unseen_classes, dtype=torch.long),
+        device=device,
+    )
+
+
+def _refit(run_dir: Path, old: Method, new: Method, rows: _Rows, data: ZSLData) -> dict[str, Any]:
+    """Re-run the refit stage of ``new`` on ``data``; returns the new run's refit start."""
+    from zsl_toolkit.training import TrainConfig, Trainer
+    from zsl_toolkit.training.trainer import load_state, restore_rng
+
+    path = run_dir / REFIT_START
+    if not path.is_file():
+        raise RunDirError(
+            f"{run_dir}: no {REFIT_START} (the random state its classifier stage started "
+            f"from); runs trained before class editing existed must be retrained to edit"
+        )
+    start = load_state(path)
+    try:
+        tensors = start["tensors"]
+        state = _carry_state(old, new, rows, tensors)
+    except KeyError as exc:
+        raise RunDirError(f"{path}: incomplete refit record (no {exc})") from None
+    new.modules().load_state_dict(state)
+    initial = {k: state[k].clone() for k in new.class_indexed()}
+    ctx = _context(new, data)
+    index = type(new).class_refit_stage
+    assert index is not None
+    with torch.random.fork_rng(devices=[]):
+        restore_rng(start)
+        stage = new.stage(index, ctx)
+        if stage is None:
+            raise RuntimeError(f"{type(new).__name__}: class_refit_stage {index} does not exist")
+        Trainer(TrainConfig(device="cpu", quiet=True)).run_stage(new, stage, index, ctx)
+    for m in new.modules().modules():
+        m.eval()
+    return {**{k: v for k, v in start.items() if k != "tensors"}, "tensors": initial}
+
+
+def _default_out(run_dir: Path) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return run_dir.parent / f"{run_dir.name}-classes-{stamp}"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def edit_classes(
+    run_dir: str | Path,
+    *,
+    remove: Sequence[str] = (),
+    add: Sequence[NewClass] = (),
+    out: str | Path | None = None,
+    root: str | Path | None = None,
+) -> RunResult:
+    """A new run (``out``, default ``<run_dir>-classes-<time>``) whose model's class set is
+    the run's without ``remove`` and with ``add`` (unseen); evaluated on the edited data.
+    ``root`` overrides the run's recorded data root (the data moved)."""
+    from zsl_toolkit.pipeline import evaluate
+
+    start_time = time.perf_counter()
+    run_dir = Path(run_dir)
+    parent = load_run(run_dir)
+    record, old = parent.config, parent.method
+    method_name = record["method"]
+    cls = type(old)
+    if cls.class_edit not in ("append", "refit"):
+        raise ConfigError(
+            f"method {method_name} cannot edit its class set: {cls.class_edit_refusal}"
+        )
+    spec = old.spec_
+    _check_edit(run_dir, spec, remove, add)
+    data = load_run_data(record, root)
+    if list(data.class_names) != list(spec.class_names):
+        raise RunDirError(f"{run_dir}: the run's data no longer match its model's classes")
+    gone = {i for i, n in enumerate(spec.class_names) if n in set(remove)}
+    if not set(int(c) for c in data.seen_classes) - gone:
+        raise ConfigError("the edited class set needs at least one seen class")
+    if not set(int(c) for c in data.unseen_classes) - gone:
+        raise ConfigError(
+            "the edited class set needs at least one unseen class with test images "
+            "(to be evaluated)"
+        )
+    new_data = edit_class_set(data, list(remove), [(c.name, c.embedding) for c in add])
+    keep = np.array([i for i in range(spec.n_classes) if i not in gone], dtype=np.int64)
+    new_spec = _new_spec(spec, new_data, keep, len(add))
+
+    new = cls.create(record["params"])
+    seed = int(record.get("train", {}).get("seed", 0))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # initial rows of added classes: deterministic per run
+        new.setup(new_spec, epochs=record.get("train", {}).get("epochs"))
+    rows = _Rows(spec, keep)
+    if cls.class_edit == "append":
+        new.modules().load_state_dict(_carry_state(old, new, rows))
+        new.set_class_embeddings(torch.from_numpy(new_data.class_embeddings))
+        refit = None
+    else:
+        refit = _refit(run_dir, old, new, rows, new_data)
+    for m in new.modules().modules():
+        m.eval()
+    edit_seconds = time.perf_counter() - start_time
+    new.calibration_gamma_ = getattr(old, "calibration_gamma_", None)
+    metrics = evaluate(new, new_data)
+    metrics["edit_seconds"] = round(edit_seconds, 3)
+
+    previous = _class_edit(record)
+    added_names = [c["name"] for c in previous["added"]]
+    for name in remove:
+        if name in added_names:
+            previous["added"] = [c for c in previous["added"] if c["name"] != name]
+        else:
+            previous["removed"].append(name)
+    previous["added"] += [c.record() for c in add]
+    new_record = copy.deepcopy(record)
+    new_record.update(
+        status="complete",
+        parent=str(run_dir.resolve()),
+        edits=[
+            *record.get("edits", []),
+            {
+                "parent": str(run_dir.resolve()),
+                "removed": list(remove),
+                "added": [c.record() for c in add],
+                "made": _now(),
+                "seconds": round(edit_seconds, 3),
+            },
+        ],
+        class_edit=previous,
+        data_summary=new_data.summary(),
+        resolved_params={
+            k: (v.item() if hasattr(v, "item") else v) for k, v in new.effective_params().items()
+        },
+        spec=new_spec.to_dict(),
+        device="cpu",
+        versions=versions(),
+        finished=_now(),
+    )
+    target = make_run_dir(Path(out) if out else _default_out(run_dir))
+    try:
+        state = {k: v.detach().cpu() for k, v in new.modules().state_dict().items()}
+        atomic_write(target / MODEL_FILE, lambda fh: torch.save(state, fh))
+        if refit is not None:
+            atomic_write(target / REFIT_START, lambda fh: torch.save(refit, fh))
+        write_json(target / METRICS_FILE, metrics)
+        write_json(target / RUN_FILE, new_record)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return RunResult(new, target, new_record, metrics)
