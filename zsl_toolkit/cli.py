@@ -330,6 +330,11 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     metrics = evaluate_run(run_dir, tuple(evaluators) or None, data_root)
     if as_json:
         click.echo(json.dumps(metrics, indent=2))
+    elif "uncalibrated" in metrics:  # a calibrated run: both
+        click.echo(f"calibrated (gamma = {metrics['calibration_gamma']:.6g}):")
+        print_metrics({k: v for k, v in metrics.items() if k != "uncalibrated"})
+        click.echo("uncalibrated:")
+        print_metrics(metrics["uncalibrated"])
     else:
         print_metrics(metrics)
 

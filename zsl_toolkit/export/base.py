@@ -105,6 +105,16 @@ def io_spec(run: RunResult) -> IOSpec:
             }
         ),
     }
+    calibration = run.config.get("calibration")
+    if calibration is not None:  # the graph subtracts gamma from the seen classes' scores
+        metadata["calibration_gamma"] = repr(float(calibration["gamma"]))
+    if run.config.get("class_edit"):
+        metadata["class_edit"] = json.dumps(
+            {
+                "removed": run.config["class_edit"].get("removed", []),
+                "added": [c["name"] for c in run.config["class_edit"].get("added", [])],
+            }
+        )
     return IOSpec(
         input_name=FEATURES,
         input_dim=spec.feature_dim,

@@ -17,6 +17,22 @@ from torch import nn
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, seen_positions
 from zsl_toolkit.methods.constraints import Interval
 
+#: Classes per matrix product in :func:`class_scores`.
+CLASS_BLOCK = 64
+
+
+def class_scores(projected: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
+    """``projected [B, d2] @ embeddings[C, d2].T`` in fixed blocks of :data:`CLASS_BLOCK`
+    classes (the last one zero-padded). BLAS picks its kernel, and so its rounding, by matrix
+    shape; with every product the same shape, a class's score does not depend on how many
+    other classes there are, so appending a class leaves the others' scores bit for bit."""
+    n = embeddings.shape[0]
+    pad = (-n) % CLASS_BLOCK
+    if pad:
+        embeddings = torch.cat([embeddings, embeddings.new_zeros(pad, embeddings.shape[1])])
+    blocks = [projected @ embeddings[i : i + CLASS_BLOCK].T for i in range(0, n + pad, CLASS_BLOCK)]
+    return torch.cat(blocks, dim=1)[:, :n]
+
 
 class BilinearCompatibility(nn.Module):
     """``scores[b, c] = x_b^T W s_c`` for a learned ``W`` [d1, d2] and embeddings ``S`` [C, d2]."""
@@ -29,7 +45,7 @@ class BilinearCompatibility(nn.Module):
         self.register_buffer("embeddings", torch.zeros(n_classes, embedding_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x @ self.W) @ self.embeddings.T
+        return class_scores(x @ self.W, self.embeddings)
 
 
 class RankingCompatibilityMethod(Method):

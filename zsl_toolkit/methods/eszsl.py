@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage
+from zsl_toolkit.methods.compatibility import class_scores
 from zsl_toolkit.methods.constraints import Interval
 
 
@@ -29,7 +30,7 @@ class BilinearScorer(nn.Module):
         self.register_buffer("embeddings", torch.zeros(n_classes, embedding_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x @ self.V) @ self.embeddings.T
+        return class_scores(x @ self.V, self.embeddings)
 
 
 class ESZSL(Method):

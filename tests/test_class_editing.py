@@ -1,0 +1,192 @@
+"""Editing a trained run's class set: exactness, provenance, evaluation and bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from zsl_toolkit.cli import cli
+from zsl_toolkit.editing import NewClass, add_classes, list_classes, remove_classes
+from zsl_toolkit.errors import ConfigError
+from zsl_toolkit.rundir import RUN_FILE, load_run, load_run_data
+
+ESZSL = {"gamma": 1.0, "lam": 1.0, "preprocess": "minmax"}
+
+
+def _train(root, method, params, epochs=None):
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.training import TrainConfig
+
+    config = TrainConfig(device="cpu", quiet=True, epochs=epochs)
+    return train(method, "toy", params=params, config=config, out=root / method)
+
+
+@pytest.fixture(scope="module")
+def eszsl_run(tmp_path_factory):
+    return _train(tmp_path_factory.mktemp("edit"), "eszsl", ESZSL)
+
+
+@pytest.fixture(scope="module")
+def cada_run(tmp_path_factory):
+    from zsl_toolkit.methods.vae import CADAVAE
+
+    return _train(tmp_path_factory.mktemp("edit"), "cada-vae", CADAVAE.quick_params, epochs=2)
+
+
+def _scores(run_dir, x):
+    return load_run(run_dir).method.predict_scores(x)
+
+
+def _vector(run, value=0.5):
+    return ",".join([str(value)] * run.method.spec_.embedding_dim)
+
+
+def test_add_keeps_existing_scores_and_remove_restores_them(eszsl_run, tmp_path):
+    data = load_run_data(eszsl_run.config)
+    x = data.features
+    before = _scores(eszsl_run.run_dir, x)
+    new = [NewClass("okapi", (0.2,) * data.embedding_dim), NewClass("tapir", (0.7,) * 8)]
+    added = add_classes(eszsl_run.run_dir, new, out=tmp_path / "added")
+    after = _scores(added.run_dir, x)
+    assert after.shape == (len(x), data.n_classes + 2)
+    assert np.array_equal(after[:, : data.n_classes], before)
+    emb = load_run(added.run_dir).method.model_.embeddings
+    assert np.allclose(emb[-1].numpy(), 0.7)  # the new class's column is its attribute vector
+    back = remove_classes(added.run_dir, ["okapi", "tapir"], out=tmp_path / "back")
+    assert np.array_equal(_scores(back.run_dir, x), before)
+    assert back.config["class_edit"] == {"removed": [], "added": []}
+    assert [c.name for c in list_classes(back.run_dir)] == list(data.class_names)
+
+
+def test_refit_edit_to_the_original_class_set_reproduces_the_classifier(cada_run, tmp_path):
+    """CADA-VAE refits its classifier; removing a class and adding it back (same attribute
+    vector) ends at the original class set, so the classifier must be the trained one."""
+    data = load_run_data(cada_run.config)
+    name = data.class_names[data.unseen_classes[0]]
+    vector = tuple(float(v) for v in data.class_embeddings[data.unseen_classes[0]])
+    x = data.features
+    before = _scores(cada_run.run_dir, x)
+    added = add_classes(cada_run.run_dir, [NewClass("okapi", vector)], out=tmp_path / "a")
+    assert not np.array_equal(_scores(added.run_dir, x)[:, : data.n_classes], before)
+    back = remove_classes(added.run_dir, ["okapi"], out=tmp_path / "b")
+    assert np.array_equal(_scores(back.run_dir, x), before)
+    removed = remove_classes(cada_run.run_dir, [name], out=tmp_path / "r")
+    assert removed.method.spec_.n_classes == data.n_classes - 1
+    assert name not in removed.method.spec_.class_names
+
+
+def test_edited_run_records_parent_and_edit_and_lists_classes(eszsl_run, tmp_path):
+    csv = tmp_path / "new.csv"
+    csv.write_text("name," + ",".join(f"a{i}" for i in range(8)) + "\n")
+    csv.write_text(csv.read_text() + "okapi," + _vector(eszsl_run, 0.1) + "\n")
+    csv.write_text(csv.read_text() + "tapir," + _vector(eszsl_run, 0.9) + "\n")
+    out = tmp_path / "edited"
+    result = CliRunner().invoke(
+        cli, ["add-class", str(eszsl_run.run_dir), "--attributes-file", str(csv), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "H=" in result.output
+    record = json.loads((out / RUN_FILE).read_text())
+    assert record["parent"] == str(eszsl_run.run_dir.resolve())
+    assert [c["name"] for c in record["class_edit"]["added"]] == ["okapi", "tapir"]
+    assert record["edits"][0]["added"][1]["embedding"] == [0.9] * 8
+    assert record["spec"]["class_names"][-2:] == ["okapi", "tapir"]
+    listing = CliRunner().invoke(cli, ["classes", str(out)])
+    lines = listing.output.strip().splitlines()
+    assert lines[-1].split() == ["11", "unseen", "added", "(attributes-file)", "tapir"]
+    assert lines[0].split()[2] == "trained"
+    # zsl evaluate: the added classes compete (no test images of their own)
+    evaluated = CliRunner().invoke(cli, ["evaluate", str(out), "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.output)["gzsl"]["H"] == pytest.approx(
+        record and json.loads((out / "metrics.json").read_text())["gzsl"]["H"]
+    )
+
+
+def test_method_without_the_capability_is_refused(eszsl_run, tmp_path, monkeypatch):
+    from zsl_toolkit.methods.eszsl import ESZSL
+
+    monkeypatch.setattr(ESZSL, "class_edit", None)
+    with pytest.raises(ConfigError, match="method eszsl cannot edit its class set"):
+        remove_classes(eszsl_run.run_dir, ["class_000"], out=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["remove-class", "{run}", "no_such_class"], "no class 'no_such_class'"),
+        (["add-class", "{run}", "--name", "okapi", "--attributes", "1,2,3"], "3 attribute values"),
+        (["add-class", "{run}", "--name", "okapi", "--attributes", "{nan}"], "not a finite"),
+        (["add-class", "{run}", "--name", "okapi", "--attributes", "1,x,3"], "'x' is not a number"),
+        (["add-class", "{run}", "--name", "class_001", "--attributes", "{ok}"], "already has"),
+        (["add-class", "{run}", "--attributes-file", "{dup}"], "named twice"),
+        (["add-class", "{run}", "--name", "okapi", "--text", "striped legs"], "attribute vectors"),
+        (["add-class", "{run}", "--name", "okapi"], "exactly one of"),
+        (["remove-class", "{unfinished}", "class_000"], "did not complete"),
+        (["calibrate", "{run}"], "exactly one of"),
+        (["calibrate", "{run}", "--gamma", "nan"], "finite"),
+        (["calibrate", "{run}", "--validation-run", "{run}"], "not a validation run"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_writes_nothing(eszsl_run, tmp_path, args, message):
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / RUN_FILE).write_text(json.dumps({"status": "running", "method": "eszsl"}))
+    dup = tmp_path / "dup.csv"
+    dup.write_text(f"okapi,{_vector(eszsl_run)}\nokapi,{_vector(eszsl_run)}\n")
+    nan = ",".join(["0.5"] * 7 + ["nan"])
+    values = dict(
+        run=str(eszsl_run.run_dir),
+        unfinished=str(unfinished),
+        dup=str(dup),
+        nan=nan,
+        ok=_vector(eszsl_run),
+    )
+    out = tmp_path / "out"
+    argv = [a.format(**values) for a in args] + ["--out", str(out)]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert message in lines[0]
+    assert not out.exists()
+
+
+def test_calibration_subtracts_gamma_from_seen_scores(eszsl_run, tmp_path):
+    from zsl_toolkit.editing import calibrate_run
+
+    gamma = -0.25
+    result = calibrate_run(eszsl_run.run_dir, gamma=gamma, out=tmp_path / "cal")
+    data = load_run_data(eszsl_run.config)
+    raw = _scores(eszsl_run.run_dir, data.features)
+    calibrated = _scores(result.run_dir, data.features)
+    seen = list(data.seen_classes)
+    unseen = list(data.unseen_classes)
+    assert np.allclose(calibrated[:, seen], raw[:, seen] - gamma)
+    assert np.array_equal(calibrated[:, unseen], raw[:, unseen])
+    assert result.metrics["uncalibrated"]["gzsl"] == eszsl_run.metrics["gzsl"]
+    assert result.config["calibration"] == {"gamma": gamma, "chosen_on": "given"}
+    out = CliRunner().invoke(cli, ["evaluate", str(result.run_dir)]).output
+    assert "calibrated (gamma = -0.25):" in out and "uncalibrated:" in out
+    # the original run is untouched
+    assert "calibration" not in json.loads((eszsl_run.run_dir / RUN_FILE).read_text())
+
+
+def test_calibration_on_the_validation_protocol(eszsl_run, tmp_path):
+    from zsl_toolkit.editing import calibrate_run, validation_gamma
+
+    result = calibrate_run(eszsl_run.run_dir, target="validation", out=tmp_path / "cal")
+    info = result.config["calibration"]
+    val_dir = tmp_path / "cal" / "validation"
+    val = json.loads((val_dir / RUN_FILE).read_text())
+    assert val["protocol"] == "val" and val["params"] == eszsl_run.config["params"]
+    assert info["chosen_on"] == "validation" and math.isfinite(info["gamma"])
+    # the gamma is the validation run's best-H calibration, not one chosen on test data
+    assert validation_gamma(val_dir)["gamma"] == info["gamma"]
+    given = calibrate_run(eszsl_run.run_dir, validation_run=val_dir, out=tmp_path / "cal2")
+    assert given.config["calibration"]["gamma"] == info["gamma"]
