@@ -183,6 +183,9 @@ class FCLSWGAN(Method):
     back the original classifier bit for bit.
     """
 
+    class_edit = "refit"
+    class_refit_stage = 2
+
     citation = (
         "Xian, Y., Lorenz, T., Schiele, B. and Akata, Z. Feature Generating Networks for "
         "Zero-Shot Learning. CVPR 2018."
@@ -280,9 +283,6 @@ class FCLSWGAN(Method):
 
     def scorer(self) -> nn.Module:
         return self.model_.classifier
-
-    class_edit = "refit"
-    class_refit_stage = 2
 
     def class_indexed(self) -> dict[str, str]:
         return {
