@@ -190,3 +190,48 @@ def test_calibration_on_the_validation_protocol(eszsl_run, tmp_path):
     assert validation_gamma(val_dir)["gamma"] == info["gamma"]
     given = calibrate_run(eszsl_run.run_dir, validation_run=val_dir, out=tmp_path / "cal2")
     assert given.config["calibration"]["gamma"] == info["gamma"]
+
+
+def test_text_description_uses_the_runs_text_encoder(tmp_path):
+    """A run on text semantics (a store recording semantics=text and its encoder) takes a new
+    class from a description, embedded by that encoder."""
+    from importlib.metadata import entry_points
+
+    from zsl_toolkit.data.container import ZSLData
+    from zsl_toolkit.data.hdf5 import save_h5
+    from zsl_toolkit.data.synthetic import Toy
+
+    found = [ep for ep in entry_points(group="zsl_toolkit.text_encoders") if ep.name == "wordllama"]
+    if not found:
+        pytest.skip("text encoder 'wordllama' (zsl-images) not installed")
+    encoder = found[0].load()()
+    toy = Toy().load()
+    texts = [f"a kind of thing number {i}" for i in range(toy.n_classes)]
+    store = tmp_path / "text.h5"
+    save_h5(
+        ZSLData(
+            features=toy.features,
+            labels=toy.labels,
+            class_embeddings=encoder.encode(texts),
+            class_names=toy.class_names,
+            splits=toy.splits,
+            name="text",
+            extra={"semantics": "text", "text_encoder": "wordllama"},
+        ),
+        store,
+    )
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.training import TrainConfig
+
+    run = train(
+        "eszsl", str(store), params=ESZSL, config=TrainConfig(quiet=True), out=tmp_path / "r"
+    )
+    out = tmp_path / "edited"
+    args = ["add-class", str(run.run_dir), "--name", "okapi", "--text", "a striped forest giraffe"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    added = json.loads((out / RUN_FILE).read_text())["class_edit"]["added"][0]
+    assert added["source"] == "text" and added["text_encoder"] == "wordllama"
+    expected = encoder.encode(["a striped forest giraffe"])[0]
+    assert np.allclose(added["embedding"], expected)
+    assert [c.origin for c in list_classes(out)][-1] == "added (text)"
