@@ -182,12 +182,12 @@ def test_failing_trial_is_recorded_and_the_others_complete(tmp_path):
     with_pub = zsl("report", out, "--published")
     assert with_pub.exit_code == 0, with_pub.output
     header = next(line for line in with_pub.output.splitlines() if line.startswith("| method"))
-    assert header.endswith("| published U | published S | published H |")
+    assert header.endswith("| published U (%) | published S (%) | published H (%) |")
     cub_row = next(line for line in with_pub.output.splitlines() if "| cub |" in line)
     toy_row = next(line for line in with_pub.output.splitlines() if "| toy |" in line)
     assert cub_row.endswith("| 12.6 | 63.8 | 21.0 |") and toy_row.endswith("| - | - | - |")
     rows = list(csv.DictReader(io.StringIO((out / "report.csv").read_text())))
-    assert [float(r["published_H"]) for r in rows if r["dataset"] == "cub"] == [0.21]
+    assert [float(r["published_H (fraction)"]) for r in rows if r["dataset"] == "cub"] == [0.21]
 
     # A re-run retries the failures and skips what completed.
     again = zsl("sweep", cfg, "--out", out, "-q")
@@ -230,7 +230,7 @@ def test_report_statistics_are_sample_mean_std_and_n(local_sweep, tmp_path):
     row = next(
         r for r in rows if json.loads(r["params"]) == cell[0]["params"] and r["dataset"] == "toy"
     )
-    assert float(row["H_std"]) == pytest.approx(h_std, abs=1e-12) and row["n"] == "3"
+    assert float(row["H_std (fraction)"]) == pytest.approx(h_std, abs=1e-12) and row["n"] == "3"
 
 
 def test_summary_of_equal_and_single_values():

@@ -122,20 +122,25 @@ def _names(kind: str, paths: bool = False) -> Any:
     return complete
 
 
-def _fmt(value: Any) -> str:
-    return f"{100 * value:6.2f}" if isinstance(value, float) else str(value)
+def _fmt(value: Any, fraction: bool) -> str:
+    if isinstance(value, float) and fraction:
+        return f"{100 * value:6.2f}%"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def print_metrics(metrics: dict[str, Any]) -> None:
-    """One line per evaluator with its headline numbers (accuracies in percent)."""
+    """One line per evaluator with its headline numbers: those it declares fractions in
+    percent (``H= 45.10%``), any other as it is."""
     from zsl_toolkit.registry import evaluator_registry
 
     registry = evaluator_registry()
     for name, values in metrics.items():
         if not isinstance(values, dict):
             continue
-        headline = registry.load(name).headline if name in registry.names() else tuple(values)
-        parts = [f"{k}={_fmt(values[k])}" for k in headline if k in values]
+        cls = registry.load(name) if name in registry.names() else None
+        headline = cls.headline if cls is not None else tuple(values)
+        fractions = cls.fractions if cls is not None else ()
+        parts = [f"{k}={_fmt(values[k], k in fractions)}" for k in headline if k in values]
         click.echo(f"{name:>10}: " + "  ".join(parts))
 
 

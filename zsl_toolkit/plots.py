@@ -36,9 +36,10 @@ def _numeric(values: list[Any]) -> bool:
 def _plotted_cells(sweep_dir: Path, param: str, metric: str) -> tuple[dict[str, Any], list[Any]]:
     from zsl_toolkit.sweep.report import METRICS, collect
 
-    if metric not in METRICS:
-        raise ConfigError(f"--metric '{metric}': choose one of {', '.join(METRICS)}")
     plan, _, cells = collect(sweep_dir)
+    columns = cells[0].columns if cells else METRICS
+    if metric not in columns:
+        raise ConfigError(f"--metric '{metric}': choose one of {', '.join(columns)}")
     swept = sorted({p for c in cells for p in c.swept})
     chosen = [c for c in cells if param in c.swept]
     if not chosen:
@@ -65,10 +66,11 @@ def plot_sweep(
     """``metric`` (mean ± sample std over seeds) against swept ``param``; one line per method
     label x dataset (x the other swept parameters' values, when there are any). A cell that
     leaves ``param`` at its default is drawn at the value its trials resolved (run.json)."""
-    from zsl_toolkit.sweep.report import METRICS
+    from zsl_toolkit.sweep.report import unit
 
     sweep_dir = Path(sweep_dir)
     plan, chosen = _plotted_cells(sweep_dir, param, metric)
+    fraction = chosen[0].columns[metric][1]
     lines: dict[str, list[tuple[Any, Any]]] = {}
     for c in chosen:
         x = c.params[param] if param in c.params else _resolved(sweep_dir, c.complete, param)
@@ -80,7 +82,7 @@ def plot_sweep(
     xs_all = [x for pts in lines.values() for x, _ in pts]
     numeric = _numeric(xs_all)
     categories = sorted({json.dumps(x) for x in xs_all}) if not numeric else []
-    scale = 100.0 if METRICS[metric][1] else 1.0
+    scale = 100.0 if fraction else 1.0
     fig = _figure(6.4, 4.2)
     ax = fig.add_subplot()
     for name, pts in lines.items():
@@ -101,9 +103,9 @@ def plot_sweep(
         ax.set_xscale("log")
     if not numeric:
         ax.set_xticks(range(len(categories)), [json.loads(c) for c in categories])
-    unit = " (%)" if METRICS[metric][1] else " (s)"
+    label = unit(metric, fraction, percent=True)
     ax.set_xlabel(param)
-    ax.set_ylabel(metric + unit)
+    ax.set_ylabel(f"{metric} ({label})" if label else metric)
     ax.set_title(f"{plan.get('name')}: {metric} vs {param} (mean ± std over seeds)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
@@ -185,11 +187,12 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     if curve is not None:
         ax = axes[-1]
         u, s = curve["curve"]["U"], curve["curve"]["S"]
-        ax.plot(u, s, label=f"AUSUC = {curve.get('AUSUC', float('nan')):.3f}")
+        ax.plot(u, s, label=f"AUSUC = {curve.get('AUSUC', float('nan')):.3f} (fraction)")
         if curve.get("U") is not None and curve.get("S") is not None:
-            ax.plot([curve["U"]], [curve["S"]], "o", label=f"best H = {curve.get('H', 0):.3f}")
-        ax.set_xlabel("unseen accuracy U")
-        ax.set_ylabel("seen accuracy S")
+            best = f"best H = {curve.get('H', 0):.3f} (fraction)"
+            ax.plot([curve["U"]], [curve["S"]], "o", label=best)
+        ax.set_xlabel("unseen accuracy U (fraction)")
+        ax.set_ylabel("seen accuracy S (fraction)")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_title("seen-unseen curve (calibrated stacking)")

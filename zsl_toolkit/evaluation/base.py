@@ -30,6 +30,10 @@ class Evaluator(ABC):
     description: ClassVar[str] = ""
     """One line shown by ``zsl list --verbose``."""
     headline: ClassVar[tuple[str, ...]] = ()
+    """Metrics printed by ``zsl train``/``zsl evaluate`` and reported by ``zsl report``."""
+    fractions: ClassVar[tuple[str, ...]] = ()
+    """Which ``headline`` metrics are fractions in [0, 1] (accuracies): stored as fractions,
+    shown in percent. Any other metric (a loss, a count, seconds) is shown as it is."""
 
     @abstractmethod
     def evaluate(self, data: EvalInput) -> dict[str, Any]:

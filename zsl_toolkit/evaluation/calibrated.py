@@ -67,6 +67,7 @@ class CalibratedStackingEvaluator(Evaluator):
 
     description = "calibrated stacking sweep: AUSUC, best H and its gamma"
     headline = ("U", "S", "H", "AUSUC")
+    fractions = ("U", "S", "H", "AUSUC")
 
     def evaluate(self, data: EvalInput) -> dict[str, Any]:
         gammas, u, s = seen_unseen_curve(data)

@@ -14,6 +14,7 @@ class GZSLEvaluator(Evaluator):
 
     description = "U, S, H with argmax over all classes"
     headline = ("U", "S", "H")
+    fractions = ("U", "S", "H")
 
     def evaluate(self, data: EvalInput) -> dict[str, Any]:
         pred_s = data.scores_seen.argmax(axis=1)

@@ -15,6 +15,7 @@ class ZSLEvaluator(Evaluator):
 
     description = "T1 on test_unseen, argmax over unseen classes only"
     headline = ("T1",)
+    fractions = ("T1",)
 
     def evaluate(self, data: EvalInput) -> dict[str, Any]:
         unseen = np.asarray(data.unseen_classes)

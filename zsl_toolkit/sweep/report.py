@@ -13,7 +13,9 @@ Test numbers take no part in the choice, so they are an honest estimate for the 
 setting.
 
 Markdown shows accuracies in percent; CSV and JSON keep the units of ``metrics.json``
-(fractions, seconds) for further processing.
+(fractions, seconds) for further processing; every column header names its unit. Besides the
+built-in columns, each headline metric of a plugin evaluator the trials ran gets a column
+``EVALUATOR.METRIC``, in percent when the evaluator declares it a fraction.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from zsl_toolkit.rundir import METRICS_FILE
 from zsl_toolkit.sweep.plan import Trial
 from zsl_toolkit.sweep.runner import ERROR_FILE, is_complete, load_plan, read_json, trial_dir
 
-#: Report column -> (path into metrics.json, shown in percent).
+#: Built-in report column -> (path into metrics.json, a fraction shown in percent).
 METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
     "U": (("gzsl", "U"), True),
     "S": (("gzsl", "S"), True),
@@ -41,6 +43,40 @@ METRICS: dict[str, tuple[tuple[str, ...], bool]] = {
     "train_s": (("train_seconds",), False),
 }
 PUBLISHED = ("U", "S", "H")
+_BUILT_IN_EVALUATORS = ("gzsl", "zsl", "calibrated")
+
+
+def report_columns(trials: list[Trial]) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """:data:`METRICS` plus ``EVALUATOR.METRIC`` for each headline metric of every other
+    evaluator the trials ran (an evaluator that is no longer installed is left out)."""
+    from zsl_toolkit.errors import ZSLError
+    from zsl_toolkit.registry import evaluator_registry
+
+    columns = dict(METRICS)
+    names = dict.fromkeys(n for t in trials for n in t.config.get("evaluators", ()))
+    registry = evaluator_registry()
+    for name in names:
+        if name in _BUILT_IN_EVALUATORS:
+            continue
+        try:
+            cls = registry.load(name)
+        except ZSLError:
+            continue
+        for metric in cls.headline:
+            columns[f"{name}.{metric}"] = ((name, metric), metric in cls.fractions)
+    return columns
+
+
+def unit(column: str, fraction: bool, percent: bool) -> str:
+    """The unit label of a column: ``%`` or ``fraction`` for fractions (as shown in percent
+    or stored), ``s`` for train time, else none (a plugin metric in its own unit)."""
+    if fraction:
+        return "%" if percent else "fraction"
+    return "s" if column == "train_s" else ""
+
+
+def _labelled(name: str, unit_label: str) -> str:
+    return f"{name} ({unit_label})" if unit_label else name
 
 
 @dataclass
@@ -84,10 +120,11 @@ class Cell:
     values: dict[str, list[float]] = field(default_factory=dict)
     published: dict[str, float] | None = None
     protocol: str = "test"
+    columns: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=lambda: METRICS)
 
     @property
     def stats(self) -> dict[str, Stat]:
-        return {m: summarize(self.values.get(m, [])) for m in METRICS}
+        return {m: summarize(self.values.get(m, [])) for m in self.columns}
 
     def shown_params(self) -> str:
         shown = [f"{k}={_value(self.params[k])}" for k in self.swept if k in self.params]
@@ -128,6 +165,7 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
     """Read the plan and every completed trial's metrics, grouped into cells in plan order."""
     sweep_dir = Path(sweep_dir)
     plan, trials = load_plan(sweep_dir)
+    columns = report_columns(trials)
     cells: dict[tuple[str, str, str], Cell] = {}
     for t in trials:
         protocol = t.config.get("protocol", "test")
@@ -142,6 +180,7 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
                 t.swept,
                 published=_published(t.config["method"], t.config["dataset"], t.params),
                 protocol=protocol,
+                columns=columns,
             )
         cell.trials.append(t.id)
         d = trial_dir(sweep_dir, t.id)
@@ -152,7 +191,7 @@ def collect(sweep_dir: str | Path) -> tuple[dict[str, Any], list[Trial], list[Ce
             continue
         cell.complete.append(t.id)
         cell.seeds.append(t.seed)
-        for name, (path, _) in METRICS.items():
+        for name, (path, _) in columns.items():
             v = _lookup(metrics, path)
             if v is not None:
                 cell.values.setdefault(name, []).append(v)
@@ -186,6 +225,10 @@ def select_on_validation(cells: list[Cell]) -> list[Selection]:
         test = tests.get((label, dataset, json.dumps(best.params, sort_keys=True)))
         out.append(Selection(best, len(group), test))
     return out
+
+
+def _columns(cells: list[Cell]) -> dict[str, tuple[tuple[str, ...], bool]]:
+    return cells[0].columns if cells else METRICS
 
 
 def _has_val(cells: list[Cell]) -> bool:
@@ -223,15 +266,17 @@ def to_markdown(
     ]
     show_pub = published and any(c.published for c in cells)
     show_protocol = _has_val(cells)
-    head = ["method", "dataset", *(["protocol"] if show_protocol else []), "params", "n", *METRICS]
+    columns = _columns(cells)
+    head = ["method", "dataset", *(["protocol"] if show_protocol else []), "params", "n"]
+    head += [_labelled(m, unit(m, frac, percent=True)) for m, (_, frac) in columns.items()]
     if show_pub:
-        head += [f"published {m}" for m in PUBLISHED]
+        head += [f"published {m} (%)" for m in PUBLISHED]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in cells:
         stats = c.stats
         row = [c.label, c.dataset, *([c.protocol] if show_protocol else [])]
         row += [c.shown_params(), f"{len(c.complete)}/{len(c.trials)}"]
-        row += [_fmt(stats[m], METRICS[m][1]) for m in METRICS]
+        row += [_fmt(stats[m], frac) for m, (_, frac) in columns.items()]
         if show_pub:
             row += [
                 f"{c.published[m]:.1f}" if c.published and m in c.published else "-"
@@ -270,8 +315,8 @@ def _selection_markdown(selections: list[Selection]) -> list[str]:
     ]
     if not selections:
         return [*lines, "No validation trial has completed yet."]
-    head = ["method", "dataset", "selected params", "of", "val n", "val H", "test n"]
-    head += [f"test {m}" for m in ("U", "S", "H")]
+    head = ["method", "dataset", "selected params", "of", "val n", "val H (%)", "test n"]
+    head += [f"test {m} (%)" for m in ("U", "S", "H")]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for sel in selections:
         c, t = sel.chosen, sel.test
@@ -315,10 +360,11 @@ def to_csv(cells: list[Cell], published: bool = False) -> str:
     head = ["method", "method_plugin", "dataset", "params", "n", "planned", "failed"]
     if show_protocol:
         head += ["protocol", "selected_on_val"]
-    for m in METRICS:
-        head += [f"{m}_mean", f"{m}_std"]
+    for m, (_, frac) in _columns(cells).items():
+        label = unit(m, frac, percent=False)
+        head += [_labelled(f"{m}_mean", label), _labelled(f"{m}_std", label)]
     if published:
-        head += [f"published_{m}" for m in PUBLISHED]
+        head += [f"published_{m} (fraction)" for m in PUBLISHED]
     writer.writerow(head)
     for c in cells:
         row: list[Any] = [
@@ -356,7 +402,9 @@ def to_json(plan: dict[str, Any], trials: list[Trial], cells: list[Cell]) -> dic
             "validation_H": sel.chosen.stats["H"].to_dict(),
             "test_cell": index[id(sel.test)] if sel.test is not None else None,
             "test": (
-                {m: sel.test.stats[m].to_dict() for m in METRICS} if sel.test is not None else None
+                {m: sel.test.stats[m].to_dict() for m in _columns(cells)}
+                if sel.test is not None
+                else None
             ),
         }
         for sel in select_on_validation(cells)
@@ -367,6 +415,10 @@ def to_json(plan: dict[str, Any], trials: list[Trial], cells: list[Cell]) -> dic
         "complete": sum(len(c.complete) for c in cells),
         "failed": sum(len(c.failed) for c in cells),
         "units": "fractions (accuracies, AUSUC), seconds (train_s); std is ddof=1",
+        "metric_units": {
+            m: unit(m, frac, percent=False) or "as the evaluator reports it"
+            for m, (_, frac) in _columns(cells).items()
+        },
         "cells": [
             {
                 "method": c.label,

@@ -11,8 +11,9 @@ Typical use in a plugin's own tests::
 from zsl_toolkit.testing.conformance import (
     check_class_editing,
     check_dataset,
+    check_evaluator,
     check_method,
     toy_data,
 )
 
-__all__ = ["check_class_editing", "check_dataset", "check_method", "toy_data"]
+__all__ = ["check_class_editing", "check_dataset", "check_evaluator", "check_method", "toy_data"]

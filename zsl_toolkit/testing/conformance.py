@@ -14,6 +14,7 @@ import torch
 
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.synthetic import Toy
+from zsl_toolkit.evaluation.base import Evaluator
 from zsl_toolkit.methods.base import InferenceModule, Method
 from zsl_toolkit.registry import dataset_registry, method_registry
 from zsl_toolkit.training import TrainConfig, Trainer
@@ -220,3 +221,48 @@ def check_dataset(dataset: str, data_root: Path | None = None) -> ZSLData:
     assert np.array_equal(first.features, second.features), "loading twice gave different features"
     assert np.array_equal(first.labels, second.labels), "loading twice gave different labels"
     return first
+
+
+def check_evaluator(evaluator: str | type[Evaluator]) -> dict[str, Any]:
+    """Run an evaluator plugin on scores of toy data and check its contract: a description,
+    a non-empty ``headline`` of plain numbers, ``fractions`` among them and within [0, 1],
+    JSON-serialisable output and the same metrics for the same scores. Returns the metrics."""
+    import json
+
+    from zsl_toolkit.evaluation.base import EvalInput
+    from zsl_toolkit.registry import evaluator_registry
+
+    cls = evaluator_registry().load(evaluator) if isinstance(evaluator, str) else evaluator
+    name = cls.__name__
+    assert isinstance(cls, type) and issubclass(cls, Evaluator), f"{cls} is not an Evaluator"
+    assert cls.description.strip(), f"{name}.description is empty (zsl list --verbose shows it)"
+    assert cls.headline, f"{name}.headline is empty: name the metrics zsl prints and reports"
+    extra = set(cls.fractions) - set(cls.headline)
+    assert not extra, f"{name}.fractions {sorted(extra)} are not in headline"
+    data = toy_data()
+    rng = np.random.default_rng(0)
+
+    def scores(split: str) -> tuple[np.ndarray, np.ndarray]:
+        _, labels = data.split(split)
+        return rng.standard_normal((len(labels), data.n_classes)).astype(np.float32), labels
+
+    (ss, ys), (su, yu) = scores("test_seen"), scores("test_unseen")
+    inputs = EvalInput(ss, ys, su, yu, data.seen_classes, data.unseen_classes)
+    metrics = cls().evaluate(inputs)
+    assert isinstance(metrics, dict), f"{name}.evaluate must return a dict"
+    try:
+        json.dumps(metrics)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"{name} metrics are not JSON-serialisable: {exc}") from None
+    for key in cls.headline:
+        value = metrics.get(key)
+        assert isinstance(value, (int, float)) and not isinstance(value, bool), (
+            f"{name} headline metric {key!r} must be a plain number, got {value!r}"
+        )
+        if key in cls.fractions:
+            assert 0.0 <= value <= 1.0, f"{name} metric {key!r} is a fraction but is {value}"
+    again = cls().evaluate(inputs)
+    assert json.dumps(again, sort_keys=True) == json.dumps(metrics, sort_keys=True), (
+        f"{name} gave different metrics for the same scores"
+    )
+    return metrics
