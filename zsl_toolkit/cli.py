@@ -157,10 +157,21 @@ def cli() -> None:
     is_flag=True,
     help="Also what each plugin is and an exporter's options (imports every plugin).",
 )
-def list_cmd(verbose) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
+def list_cmd(verbose, as_json) -> None:
     """List installed plugins per group, with their distribution and version."""
     from zsl_toolkit.registry import list_registries
 
+    if as_json:
+        listing = {
+            kind: [
+                {"name": i.name, "distribution": i.distribution, "version": i.version}
+                for i in registry.infos()
+            ]
+            for kind, registry in list_registries().items()
+        }
+        click.echo(json.dumps(listing, indent=2))
+        return
     for kind, registry in list_registries().items():
         click.echo(f"{kind}:")
         infos = registry.infos()
@@ -173,6 +184,38 @@ def list_cmd(verbose) -> None:
 
                 for line in describe(kind, info.name):
                     click.echo(f"      {line}")
+
+
+@cli.command("info")
+@click.argument("name", shell_complete=_names("methods"))
+@click.option(
+    "--kind",
+    type=click.Choice(["methods", "datasets", "evaluators", "exporters", "commands"]),
+    default=None,
+    help="Plugin group, when NAME is in several.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the information as JSON.")
+def info_cmd(name, kind, as_json) -> None:
+    """Everything about one plugin: parameters (defaults, types, allowed values, meaning),
+    citation and published numbers, or an evaluator's metrics, an exporter's options."""
+    from zsl_toolkit.errors import PluginNotFound
+    from zsl_toolkit.plugin_info import info, info_lines
+    from zsl_toolkit.registry import closest, list_registries
+
+    registries = list_registries()
+    kinds = [kind] if kind else [k for k, r in registries.items() if name in r.names()]
+    if not kinds or name not in registries[kinds[0]].names():
+        everything = sorted({n for r in registries.values() for n in r.names()})
+        hint = f"; did you mean '{close}'?" if (close := closest(name, everything)) else ""
+        where = kind or "any plugin group"
+        raise PluginNotFound(f"no plugin named '{name}' in {where} (see zsl list){hint}")
+    records = [info(k, name) for k in kinds]
+    if as_json:
+        click.echo(json.dumps(records[0] if len(records) == 1 else records, indent=2))
+        return
+    for record in records:
+        for line in info_lines(record):
+            click.echo(line)
 
 
 data_root_option = click.option(
@@ -237,6 +280,7 @@ data_root_option = click.option(
     "--out", "-o", type=click.Path(file_okay=False), default=None, help="Run directory to create."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print run directory and metrics as JSON.")
 @click.option(
     "--resume",
     type=click.Path(file_okay=False),
@@ -257,6 +301,7 @@ def train(
     evaluators,
     out,
     quiet,
+    as_json,
     resume,
 ) -> None:
     """Train a method on a dataset, evaluate it and write a run directory.
@@ -272,8 +317,7 @@ def train(
         from zsl_toolkit.pipeline import resume as run_resume
 
         result = run_resume(resume, root=data_root, quiet=quiet)
-        click.echo(f"run directory: {result.run_dir}")
-        print_metrics(result.metrics)
+        _print_run(result, as_json)
         return
     from zsl_toolkit.pipeline import train as run_train
     from zsl_toolkit.settings import run_settings
@@ -302,6 +346,13 @@ def train(
         evaluators=settings.evaluators,
         protocol=settings.protocol,
     )
+    _print_run(result, as_json)
+
+
+def _print_run(result: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"run_dir": str(result.run_dir), "metrics": result.metrics}))
+        return
     click.echo(f"run directory: {result.run_dir}")
     print_metrics(result.metrics)
 
@@ -390,12 +441,16 @@ def data() -> None:
 @data.command("info")
 @click.argument("dataset", shell_complete=_names("datasets", paths=True))
 @data_root_option
-def data_info(dataset, data_root) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def data_info(dataset, data_root, as_json) -> None:
     """Print classes, split sizes, dimensions and source of a dataset."""
     from zsl_toolkit.data.resolve import load_dataset
 
     d = load_dataset(dataset, data_root)
     s = d.summary()
+    if as_json:
+        click.echo(json.dumps(s, indent=2))
+        return
     click.echo(f"name:        {s['name']}")
     click.echo(f"source:      {s['source']}")
     click.echo(f"samples:     {s['samples']}")
