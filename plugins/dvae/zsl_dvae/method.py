@@ -40,8 +40,8 @@ from zsl_dvae.model import (
 )
 from zsl_dvae.published import published_row
 from zsl_toolkit.errors import ConfigError
-from zsl_toolkit.methods import Boolean, FitContext, Interval, ModelSpec, Options, seen_positions
-from zsl_toolkit.methods.vae import CADAVAE, Warmup, gzsl_latent_set
+from zsl_toolkit.methods import Boolean, Interval, ModelSpec, Options, seen_positions
+from zsl_toolkit.methods.vae import CADAVAE, Sampler, Warmup
 
 #: How ``gamma`` relates to the data: "none" as given; "dim" times the reconstructed dimensions
 #: per sample (features + attributes) over CUB's (2048 + 312), so L_SC keeps the balance with
@@ -315,27 +315,15 @@ class DisentangledVAE(CADAVAE):
             **terms,
         }
 
-    def classifier_latents(self, ctx: FitContext) -> tuple[torch.Tensor, torch.Tensor]:
-        """CADA-VAE's set (``disentangle=False``), else the branch ``classifier_latent`` of
+    def latent_samplers(self) -> tuple[Sampler | None, Sampler | None]:
+        """CADA-VAE's rule (``disentangle=False``), else the branch ``classifier_latent`` of
         sampled latents: seen rows sampled or their means (``seen_noise``), unseen sampled."""
         if not self.disentangle:
-            return super().classifier_latents(ctx)
-        m = self.model_
-        r = self.resolved_
+            return super().latent_samplers()
         lat, which = self.latent_size, self.classifier_latent
         rules = (self.faithful_sampling, self.dispersing_rule())
         keep_p = self.attribute_dispersing
-        return gzsl_latent_set(
-            m.visual_encoder,
-            m.attribute_encoder,
-            ctx.features,
-            ctx.labels,
-            ctx.class_embeddings.float(),
-            ctx.seen,
-            ctx.unseen,
-            r["seen_samples"],
-            r["unseen_samples"],
-            draw=self.seen_draw,
-            seen_sample=branch_sampler(lat, which, self.seen_noise, *rules),
-            unseen_sample=branch_sampler(lat, which, True, *rules, dispersing_used=keep_p),
+        return (
+            branch_sampler(lat, which, self.seen_noise, *rules),
+            branch_sampler(lat, which, True, *rules, dispersing_used=keep_p),
         )

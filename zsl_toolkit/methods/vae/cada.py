@@ -17,7 +17,7 @@ fitted on ``trainval`` only and applied unchanged to test features.
 
 :class:`CADAVAE` is also the public base of methods that extend the cross-aligned VAEs (the
 Disentangled-VAE plugin): they override the hooks :meth:`CADAVAE.build_model`,
-:meth:`CADAVAE.vae_loss`, :meth:`CADAVAE.classifier_latents`, :meth:`CADAVAE.scorer`,
+:meth:`CADAVAE.vae_loss`, :meth:`CADAVAE.latent_samplers`, :meth:`CADAVAE.scorer`,
 :meth:`CADAVAE.resolve` and :meth:`CADAVAE.warmups`, and inherit everything else, so a fix
 here reaches them too.
 """
@@ -43,6 +43,7 @@ from zsl_toolkit.methods.vae.blocks import (
 from zsl_toolkit.methods.vae.classifier import (
     DRAWS,
     LatentClassifier,
+    Sampler,
     classifier_stage,
     default_classifier_epochs,
     gzsl_latent_set,
@@ -468,9 +469,16 @@ class CADAVAE(Method):
             train_modules=modules,
         )
 
+    def latent_samplers(self) -> tuple[Sampler | None, Sampler | None]:
+        """How the final classifier's seen and unseen latents are drawn from encoder statistics
+        (hook; ``None``: CADA-VAE's rule, :func:`~zsl_toolkit.methods.vae.gaussian_sampler`)."""
+        return None, None
+
     def classifier_latents(self, ctx: FitContext) -> tuple[torch.Tensor, torch.Tensor]:
-        """The final classifier's training set (hook): CADA-VAE's noisy latents."""
+        """The final classifier's training set: CADA-VAE's per-class latents of real seen
+        features and of unseen attribute vectors, drawn by :meth:`latent_samplers`."""
         m = self.model_
+        seen_sample, unseen_sample = self.latent_samplers()
         return gzsl_latent_set(
             m.visual_encoder,
             m.attribute_encoder,
@@ -483,6 +491,8 @@ class CADAVAE(Method):
             self.resolved_["unseen_samples"],
             faithful=self.faithful_sampling,
             draw=self.seen_draw,
+            seen_sample=seen_sample,
+            unseen_sample=unseen_sample,
         )
 
     def classifier_stage(self, ctx: FitContext) -> Stage:
