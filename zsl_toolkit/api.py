@@ -68,10 +68,12 @@ def train(
     evaluators: Sequence[str] | None = None,
     protocol: str = "test",
     quiet: bool = True,
+    dataset_options: dict[str, Any] | None = None,
 ) -> RunResult:
     """Train, evaluate and write a run directory, as ``zsl train`` does; returns the trained
     method, the run directory, its record and metrics. ``params`` override an instance's own
-    parameters; ``root`` is the data root of named benchmarks."""
+    parameters; ``root`` is the data root of named benchmarks; ``dataset_options`` are keyword
+    arguments of a registered dataset's constructor."""
     from zsl_toolkit.data.container import ZSLData
     from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
     from zsl_toolkit.pipeline import train as run_train
@@ -92,6 +94,7 @@ def train(
         evaluators=tuple(evaluators or DEFAULT_EVALUATORS),
         data=data,
         protocol=protocol,
+        dataset_options=dataset_options,
     )
 
 

@@ -218,6 +218,15 @@ def info_cmd(name, kind, as_json) -> None:
             click.echo(line)
 
 
+dataset_option = click.option(
+    "--dataset-option",
+    "dataset_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Option of a registered dataset, passed to its constructor (repeatable).",
+)
+
+
 data_root_option = click.option(
     "--data-root",
     default=None,
@@ -236,6 +245,7 @@ data_root_option = click.option(
     help="Dataset name, xlsa17 folder or .h5 file.",
     shell_complete=_names("datasets", paths=True),
 )
+@dataset_option
 @data_root_option
 @click.option(
     "--param",
@@ -290,6 +300,7 @@ data_root_option = click.option(
 def train(
     method,
     dataset,
+    dataset_options,
     data_root,
     params,
     config_file,
@@ -312,7 +323,7 @@ def train(
 
     _stop_on_sigterm()
     if resume:
-        if method or dataset or params or config_file or out or protocol:
+        if method or dataset or params or config_file or out or protocol or dataset_options:
             raise ConfigError("--resume takes only the run directory (and --data-root, --quiet)")
         from zsl_toolkit.pipeline import resume as run_resume
 
@@ -335,6 +346,7 @@ def train(
         data_root=data_root,
         protocol=protocol,
         quiet=quiet,
+        dataset_option_items=dataset_options,
     )
     result = run_train(
         settings.method,
@@ -345,6 +357,7 @@ def train(
         out=out,
         evaluators=settings.evaluators,
         protocol=settings.protocol,
+        dataset_options=settings.dataset_options,
     )
     _print_run(result, as_json)
 
@@ -433,6 +446,21 @@ def export(ctx, run_dir, fmt, output, options, data_root) -> None:
     click.echo(f"exported: {path}")
 
 
+def _dataset_options(dataset: str, items: tuple[str, ...]) -> dict[str, Any] | None:
+    """``--dataset-option`` items typed by the dataset's constructor (``None`` when none)."""
+    if not items:
+        return None
+    from zsl_toolkit.data.options import parse_dataset_options
+    from zsl_toolkit.errors import ConfigError
+    from zsl_toolkit.registry import dataset_registry
+
+    if dataset not in dataset_registry().names():
+        raise ConfigError(
+            f"--dataset-option: only a registered dataset takes options, not '{dataset}'"
+        )
+    return parse_dataset_options(dataset, dataset_registry().load(dataset), items)
+
+
 @cli.group()
 def data() -> None:
     """Inspect and convert datasets."""
@@ -440,13 +468,14 @@ def data() -> None:
 
 @data.command("info")
 @click.argument("dataset", shell_complete=_names("datasets", paths=True))
+@dataset_option
 @data_root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def data_info(dataset, data_root, as_json) -> None:
+def data_info(dataset, dataset_options, data_root, as_json) -> None:
     """Print classes, split sizes, dimensions and source of a dataset."""
     from zsl_toolkit.data.resolve import load_dataset
 
-    d = load_dataset(dataset, data_root)
+    d = load_dataset(dataset, data_root, options=_dataset_options(dataset, dataset_options))
     s = d.summary()
     if as_json:
         click.echo(json.dumps(s, indent=2))
@@ -466,9 +495,10 @@ def data_info(dataset, data_root, as_json) -> None:
 @data.command("convert")
 @click.argument("source", shell_complete=_names("datasets", paths=True))
 @click.argument("out", type=click.Path(dir_okay=False))
+@dataset_option
 @data_root_option
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def data_convert(source, out, data_root, force) -> None:
+def data_convert(source, out, dataset_options, data_root, force) -> None:
     """Convert any dataset (name, xlsa17 folder) into the toolkit's HDF5 store."""
     from zsl_toolkit.data.hdf5 import save_h5
     from zsl_toolkit.data.resolve import load_dataset
@@ -476,7 +506,7 @@ def data_convert(source, out, data_root, force) -> None:
 
     if Path(out).exists() and not force:
         raise ConfigError(f"{out} already exists; pass --force to replace it")
-    d = load_dataset(source, data_root)
+    d = load_dataset(source, data_root, options=_dataset_options(source, dataset_options))
     save_h5(d, Path(out))
     click.echo(f"wrote {out} ({d.features.shape[0]} samples, {d.n_classes} classes)")
 

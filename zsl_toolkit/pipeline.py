@@ -92,13 +92,15 @@ def train(
     evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
     data: ZSLData | None = None,
     protocol: str = "test",
+    dataset_options: dict[str, Any] | None = None,
 ) -> RunResult:
     """Train ``method`` on ``dataset``, evaluate, and save a run directory (``out``, else
     :func:`~zsl_toolkit.rundir.default_run_dir`).
 
     ``data`` may be passed to skip loading (the dataset string is still recorded); it is the
     dataset as loaded, before ``protocol`` (``test``, or ``val``: see
-    :mod:`zsl_toolkit.data.protocol`) is applied.
+    :mod:`zsl_toolkit.data.protocol`) is applied. ``dataset_options`` are keyword arguments of
+    a registered dataset's constructor (recorded in ``run.json``).
     """
     check_protocol(protocol, "protocol")
     config = config or TrainConfig()
@@ -108,12 +110,14 @@ def train(
         evaluator_registry().load(name)
     resolve_device(config.device)
     if data is None:
-        data = load_dataset(dataset, root)
+        data = load_dataset(dataset, root, options=dataset_options)
     data = apply_protocol(data, protocol)
     run_dir = make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
     record = new_record(
         method, instance.get_params(), dataset, root, protocol, data, config, evaluators
     )
+    if dataset_options:
+        record["dataset_options"] = dict(dataset_options)
     write_json(run_dir / RUN_FILE, record)
     return _run(instance, data, config, run_dir, record, evaluators, resume=False)
 

@@ -207,7 +207,11 @@ def load_run_data(record: dict[str, Any], root: str | Path | None = None) -> ZSL
     from zsl_toolkit.data.resolve import load_dataset
 
     protocol = check_protocol(record.get("protocol", "test"), f"{RUN_FILE} protocol")
-    data = load_dataset(run_dataset(record), root if root is not None else record.get("data_root"))
+    data = load_dataset(
+        run_dataset(record),
+        root if root is not None else record.get("data_root"),
+        options=record.get("dataset_options") or None,
+    )
     data = apply_protocol(data, protocol)
     edit = record.get("class_edit") or {}
     try:

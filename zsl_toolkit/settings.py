@@ -9,7 +9,7 @@ arguments, then the config file, then the defaults.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from zsl_toolkit.training.config import TrainConfig
 CONFIG_KEYS = (
     "method",
     "dataset",
+    "dataset_options",
     "params",
     "seed",
     "epochs",
@@ -43,6 +44,7 @@ class RunSettings:
     data_root: str | None
     evaluators: tuple[str, ...]
     protocol: str
+    dataset_options: dict[str, Any] = field(default_factory=dict)
 
 
 def _from_run_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +57,7 @@ def _from_run_record(record: dict[str, Any]) -> dict[str, Any]:
         "data_root": record.get("data_root"),
         "params": record.get("params") or {},
         "protocol": record.get("protocol", "test"),
+        "dataset_options": record.get("dataset_options"),
         **{k: train[k] for k in ("seed", "epochs", "batch_size", "device") if k in train},
     }
     if record.get("evaluators"):
@@ -86,6 +89,8 @@ def read_run_config(config_file: str | Path) -> dict[str, Any]:
     for key in ("method", "dataset"):
         if key in file_cfg and not isinstance(file_cfg[key], str):
             raise ConfigError(f"{config_file}: '{key}' must be a name (a string)")
+    if not isinstance(file_cfg.get("dataset_options", {}), dict):
+        raise ConfigError(f"{config_file}: 'dataset_options' must be a table of key = value")
     return file_cfg
 
 
@@ -104,6 +109,7 @@ def run_settings(
     data_root: str | None = None,
     protocol: str | None = None,
     quiet: bool = False,
+    dataset_option_items: Sequence[str] = (),
 ) -> RunSettings:
     """Merge a run's settings; parameters are checked against ``method``'s.
 
@@ -111,7 +117,8 @@ def run_settings(
     may name the method and dataset, which ``method``/``dataset`` override), or a run's
     ``run.json``, which reproduces that run. ``params`` are typed values already checked (a
     sweep's planned trial), ``param_items`` ``key=value`` strings (``--param``), applied in
-    that order.
+    that order. ``dataset_option_items`` (``--dataset-option key=value``) are merged over the
+    file's ``dataset_options`` table.
     """
     from zsl_toolkit.data.protocol import check_protocol
     from zsl_toolkit.params import check_params, parse_params
@@ -142,6 +149,17 @@ def run_settings(
         batch_size=batch_size if batch_size is not None else file_cfg.get("batch_size"),
         quiet=quiet,
     )
+    options: dict[str, Any] = dict(file_cfg.get("dataset_options") or {})
+    if dataset_option_items:
+        from zsl_toolkit.data.options import parse_dataset_options
+        from zsl_toolkit.registry import dataset_registry
+
+        if dataset not in dataset_registry().names():
+            raise ConfigError(
+                f"--dataset-option: only a registered dataset takes options, not '{dataset}'"
+            )
+        cls = dataset_registry().load(dataset)
+        options.update(parse_dataset_options(dataset, cls, dataset_option_items))
     return RunSettings(
         method=method,
         dataset=dataset,
@@ -151,4 +169,5 @@ def run_settings(
         evaluators=tuple(evaluators or file_cfg.get("evaluators", DEFAULT_EVALUATORS)),
         protocol=protocol
         or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
+        dataset_options=options,
     )

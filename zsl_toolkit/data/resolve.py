@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.errors import DataError, PluginNotFound
+from zsl_toolkit.errors import ConfigError, DataError, PluginNotFound
 
 DATA_ROOT_ENV = "ZSL_DATA_ROOT"
 
@@ -25,13 +26,33 @@ def looks_like_path(spec: str) -> bool:
     return os.sep in spec or spec.startswith(".") or spec.endswith(".h5") or Path(spec).exists()
 
 
-def load_dataset(spec: str, root: str | Path | None = None, semantic: str | None = None) -> ZSLData:
-    """Load a dataset by registered name, ``.h5`` store path, or xlsa17 folder path."""
+def load_dataset(
+    spec: str,
+    root: str | Path | None = None,
+    semantic: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> ZSLData:
+    """Load a dataset by registered name, ``.h5`` store path, or xlsa17 folder path;
+    ``options`` are keyword arguments of a registered dataset's constructor."""
     from zsl_toolkit.registry import dataset_registry
 
     registry = dataset_registry()
+    if options and spec not in registry.names():
+        raise ConfigError(
+            f"--dataset-option: only a registered dataset takes options, not '{spec}'"
+        )
     if spec in registry.names():
-        dataset = registry.load(spec)()
+        cls = registry.load(spec)
+        if not options:
+            dataset = cls()
+        else:
+            from zsl_toolkit.data.options import check_dataset_options
+
+            check_dataset_options(spec, cls, options, "--dataset-option")
+            try:
+                dataset = cls(**options)
+            except (TypeError, ValueError) as exc:  # the plugin's own checks of its options
+                raise ConfigError(f"dataset '{spec}': invalid options: {exc}") from None
         if semantic is not None:
             if not hasattr(dataset, "semantic"):
                 raise DataError(f"dataset '{spec}' has no choice of semantic file")
