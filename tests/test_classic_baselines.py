@@ -31,7 +31,7 @@ def test_conformance(name, tmp_path):
         ("ale", "batch_size=8", "batch_size is a run setting: use --batch-size"),
         ("devise", "lrr=0.1", "did you mean 'lr'?"),
         ("f-clswgan", "critic_iters=0", "critic_iters must be an integer >= 1"),
-        ("f-clswgan", "lr=fast", "lr must be a number > 0 or none"),
+        ("f-clswgan", "lr=fast", "lr=fast: expected a number or none"),
     ],
 )
 def test_bad_parameter_is_a_one_line_error_before_any_work(name, param, needle, tmp_path):
