@@ -50,6 +50,7 @@ from zsl_toolkit.rundir import (
     load_run_data,
     make_run_dir,
     read_record,
+    run_evaluators,
     versions,
 )
 
@@ -314,7 +315,7 @@ def edit_classes(
         m.eval()
     edit_seconds = time.perf_counter() - start_time
     new.calibration_gamma_ = getattr(old, "calibration_gamma_", None)
-    metrics = evaluate(new, new_data)
+    metrics = evaluate(new, new_data, run_evaluators(record))
     metrics["edit_seconds"] = round(edit_seconds, 3)
 
     previous = _class_edit(record)
