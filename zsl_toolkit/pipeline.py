@@ -56,18 +56,23 @@ __all__ = [
 
 
 def evaluation_input(method: Method, data: ZSLData) -> EvalInput:
-    """Scores of the method on both test splits of ``data``. Seen and unseen classes are the
-    model's (its spec), so a class added to the model without test images still competes
-    among the unseen classes."""
+    """Scores of ``method`` (anything with ``predict_scores``) on both test splits of
+    ``data``. Seen and unseen classes are the model's when it has a spec, so a class added to
+    the model without test images still competes among the unseen classes; else the data's."""
     xs, ys = data.split("test_seen")
     xu, yu = data.split("test_unseen")
+    spec = getattr(method, "spec_", None)
+    seen, unseen = data.seen_classes, data.unseen_classes
+    if spec is not None:
+        seen = np.asarray(spec.seen_classes, dtype=np.int64)
+        unseen = np.asarray(spec.unseen_classes, dtype=np.int64)
     return EvalInput(
         scores_seen=method.predict_scores(xs),
         labels_seen=ys,
         scores_unseen=method.predict_scores(xu),
         labels_unseen=yu,
-        seen_classes=np.asarray(method.spec_.seen_classes, dtype=np.int64),
-        unseen_classes=np.asarray(method.spec_.unseen_classes, dtype=np.int64),
+        seen_classes=seen,
+        unseen_classes=unseen,
     )
 
 
