@@ -126,6 +126,7 @@ def calibrate_run(
                 out=target_dir / "validation",
                 evaluators=("calibrated",),
                 protocol="val",
+                dataset_options=record.get("dataset_options") or None,
             )
             info = {
                 "chosen_on": "validation",
