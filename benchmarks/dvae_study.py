@@ -4,7 +4,7 @@ For a sweep made from a config in ``benchmarks/configs/dvae_study/`` this writes
 file: the sweep's standard ``zsl report`` tables (U/S/H, T1, AUSUC per cell, and the cell
 selected on validation when both protocols ran), then per cell (mean over seeds):
 
-* the last VAE epoch's branch diagnostics logged by the method: mean posterior standard
+* the last VAE epoch's KL terms and branch diagnostics logged by the method: mean posterior standard
   deviation of each branch of each encoder, and how many dimensions of the visual dispersing
   branch carry information (``active_p_dims``; 0 = collapsed to the prior);
 * the transfer margins of unseen test images (:func:`zsl_dvae.diagnostics.transfer_margins`):
@@ -28,7 +28,16 @@ from zsl_toolkit.rundir import load_run, load_run_data, read_record
 from zsl_toolkit.sweep.report import collect, write_report
 from zsl_toolkit.sweep.runner import trial_dir
 
-DIAGNOSTICS = ("sd_visual_t", "sd_visual_p", "sd_attribute_t", "sd_attribute_p", "active_p_dims")
+DIAGNOSTICS = (
+    "kl",
+    "kl_t",
+    "kl_p",
+    "sd_visual_t",
+    "sd_visual_p",
+    "sd_attribute_t",
+    "sd_attribute_p",
+    "active_p_dims",
+)
 MARGINS = ("own_distance", "seen_distance", "closer_to_own")
 
 
@@ -93,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## Diagnostics (mean over seeds)",
         "",
-        "Last VAE epoch: posterior sd per branch and encoder, active dispersing dimensions of",
-        "the visual encoder (batch-mean KL > 0.01). Transfer: mean latent distance of unseen",
+        "Last VAE epoch: KL to the prior (batch sums; `kl` for one-branch models, `kl_t`/`kl_p`",
+        "per branch: how much information each latent carries), posterior sd per branch and",
+        "encoder, active dispersing dimensions of the visual encoder (batch-mean KL > 0.01).",
+        "Transfer: mean latent distance of unseen",
         "test images to their own class's attribute latent and to the nearest seen class's, and",
         "the share closer to their own class.",
         "",
