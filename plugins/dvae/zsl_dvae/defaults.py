@@ -22,8 +22,3 @@ SAMPLES: dict[str, tuple[int, int]] = {
 }
 #: CADA-VAE's counts, which the paper's CUB row keeps: used for any other dataset.
 DEFAULT_SAMPLES = (200, 400)
-
-
-def default_alpha(dataset_key: str) -> float:
-    """``alpha`` of a dataset key (:data:`ALPHA`, else :data:`DEFAULT_ALPHA`)."""
-    return ALPHA.get(dataset_key, DEFAULT_ALPHA)
