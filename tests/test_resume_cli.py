@@ -112,7 +112,15 @@ def test_interrupt_then_resume_equals_uninterrupted(slow_env, reference, tmp_pat
         str(run),
     ]
     proc = subprocess.Popen(
-        cmd, env=slow_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd,
+        env=slow_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A job started in the background of a non-interactive shell inherits SIGINT ignored,
+        # and Python then installs no Ctrl-C handler: give the run the default disposition an
+        # interactive user's has, whatever launched the test suite.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     wait_for_epochs(run, 15, proc)  # inside the second stage
     proc.send_signal(sig)
