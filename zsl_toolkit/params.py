@@ -120,17 +120,14 @@ def kinds(valid: dict[str, Any], types: dict[str, Any] | None) -> dict[str, _Kin
 
 
 def _unknown(key: str, valid: dict[str, Any]) -> str:
-    """'KEY' is not a parameter..., with the closest name and where run settings go."""
-    import difflib
+    """'KEY' is not a parameter..., with the closest name or where run settings go."""
+    from zsl_toolkit.methods.base import parameter_hint
 
     names = ", ".join(sorted(valid)) or "none"
-    from zsl_toolkit.methods.base import RUN_SETTINGS
-
-    close = [] if key in RUN_SETTINGS else difflib.get_close_matches(key, list(valid), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    if key in RUN_SETTINGS:
-        hint += f"; {key} is a run setting: use --{key.replace('_', '-')}"
-    return f"'{key}' is not a parameter of this method (valid: {names}){hint}"
+    hint = parameter_hint(key, valid)
+    return (
+        f"'{key}' is not a parameter of this method (valid: {names}){'; ' + hint if hint else ''}"
+    )
 
 
 def parse_params(

@@ -176,23 +176,25 @@ class InferenceModule(nn.Module):
 RUN_SETTINGS = ("epochs", "batch_size", "seed", "device")
 
 
-def unknown_parameters(owner: str, unknown: list[str], valid: dict[str, Any]) -> str:
-    """The message for parameter names ``owner`` does not have, with the closest valid name."""
+def parameter_hint(name: str, valid: dict[str, Any]) -> str:
+    """What to tell a user who gave parameter ``name``, not among ``valid``: where a run setting
+    goes, else the closest valid name (``""`` when neither applies)."""
     import difflib
 
-    hints = []
-    for name in unknown:
-        close = [] if name in RUN_SETTINGS else difflib.get_close_matches(name, list(valid), n=1)
-        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
-    run_level = sorted(set(unknown) & set(RUN_SETTINGS))
-    tail = (
-        f"; {', '.join(run_level)} are run settings: use --{run_level[0].replace('_', '-')}"
-        if run_level
-        else ""
-    )
+    if name in RUN_SETTINGS:
+        return f"{name} is a run setting: use --{name.replace('_', '-')}"
+    close = difflib.get_close_matches(name, list(valid), n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_parameters(owner: str, unknown: list[str], valid: dict[str, Any]) -> str:
+    """The message for parameter names ``owner`` does not have, each with its hint."""
+    hints = [
+        f"{name} ({hint})" if (hint := parameter_hint(name, valid)) else name for name in unknown
+    ]
     return (
         f"unknown parameter(s) {', '.join(hints)} for method {owner}; "
-        f"valid: {', '.join(sorted(valid))}{tail}"
+        f"valid: {', '.join(sorted(valid))}"
     )
 
 
