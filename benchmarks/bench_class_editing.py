@@ -97,6 +97,11 @@ def main() -> None:
     ap.add_argument(
         "--threads", type=int, default=1, help="torch threads (1: no oversubscription when shared)"
     )
+    ap.add_argument(
+        "--data-root",
+        default=str(REPO.parent / "shared" / "data" / "xlsa17"),
+        help="data root of the *-synth datasets (default: ../shared/data/xlsa17)",
+    )
     ap.add_argument("--out", default=None, help="default: results/class_editing_<datasets>.md")
     args = ap.parse_args()
 
@@ -126,7 +131,7 @@ def main() -> None:
             if dataset == "snu36" and not SNU36.is_dir():
                 print(f"skipping {dataset}: {SNU36} not present")
                 continue
-            data = load_dataset(source)
+            data = load_dataset(source, root=args.data_root)
             rng = np.random.default_rng(0)
             withheld = [data.class_names[c] for c in rng.choice(data.unseen_classes, args.k, False)]
             store_full = Path(tmp) / dataset / "full.h5"
@@ -180,8 +185,8 @@ def report(rows, args, load_start) -> None:
         f"{fmt_load(load_start)} at start, {fmt_load(load_average())} at end.",
         "",
         "| dataset | method | epochs | full U | full S | full H | edited U | edited S | edited H "
-        "| H edited - full | edit / train time |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| H edited - full | edit (s) | train (s) | edit / train time |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def ms(values):
@@ -194,10 +199,12 @@ def report(rows, args, load_start) -> None:
         e = {k: [r["edited"][k] for r in results] for k in ("U", "S", "H")}
         diff = [r["edited"]["H"] - r["full"]["H"] for r in results]
         share = [100 * r["edit_seconds"] / r["train_seconds"] for r in results]
+        edit_s = [r["edit_seconds"] for r in results]
+        train_s = [r["train_seconds"] for r in results]
         lines.append(
             f"| {dataset} | {method} | {epochs or 'default'} | {ms(f['U'])} | {ms(f['S'])} | "
             f"{ms(f['H'])} | {ms(e['U'])} | {ms(e['S'])} | {ms(e['H'])} | {ms(diff)} | "
-            f"{ms(share)} % |"
+            f"{ms(edit_s)} | {ms(train_s)} | {ms(share)} % |"
         )
     write_report(lines, args.out)
 

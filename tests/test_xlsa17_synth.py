@@ -130,3 +130,26 @@ def test_bad_files_are_one_line_errors(root, tmp_path):
     (folder / "att_splits.mat").write_bytes(b"not a mat file at all" * 10)
     with pytest.raises(DataError, match="not a MATLAB .mat file"):
         load_dataset("apy-synth", tmp_path)
+
+
+def test_difficulty_options_change_features_only(root, cub):
+    """``--dataset-option attribute_jitter=...``: same images, labels and splits, other
+    features; the preset's own value gives the preset's data; bad values are one line."""
+    from zsl_toolkit.data.xlsa17_synth import DEFAULT_MODEL
+
+    same = load_dataset(
+        "cub-synth", root, options={"attribute_jitter": DEFAULT_MODEL.attribute_jitter}
+    )
+    np.testing.assert_array_equal(same.features, cub.features)
+    easier = load_dataset("cub-synth", root, options={"attribute_jitter": 0.0, "noise": 0.05})
+    np.testing.assert_array_equal(easier.labels, cub.labels)
+    for k in cub.splits:
+        np.testing.assert_array_equal(easier.splits[k], cub.splits[k])
+    assert not np.array_equal(easier.features, cub.features)
+    assert easier.extra["attribute_jitter"] == "0.0" and easier.extra["noise"] == "0.05"
+    result = CliRunner().invoke(
+        cli,
+        ["data", "info", "cub-synth", "--data-root", str(root), "--dataset-option", "noise=-1"],
+    )
+    assert result.exit_code != 0
+    assert result.output.strip() == "error: dataset option noise: expected a number >= 0, got -1.0"
