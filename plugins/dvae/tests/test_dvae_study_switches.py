@@ -3,11 +3,12 @@ attribute side's dispersing branch), the per-epoch diagnostics and the transfer 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from zsl_dvae import DisentangledVAE
 from zsl_dvae.diagnostics import transfer_margins
-from zsl_dvae.model import sample_branches
+from zsl_dvae.model import branch_sampler, sample_branches
 
 from zsl_toolkit.methods import ModelSpec
 from zsl_toolkit.testing import toy_data
@@ -74,3 +75,18 @@ def test_p_classifier_needs_an_attribute_dispersing_branch():
 
     with pytest.raises(ConfigError, match="attribute_dispersing"):
         DisentangledVAE.create({"attribute_dispersing": False, "classifier_latent": "p"})
+
+
+def test_dispersing_mean_uses_z_p_without_noise():
+    """``dispersing_sampling="mean"``: the dispersing latent enters as its posterior mean
+    (the decoder input gets no noise from a branch pushed to the prior)."""
+
+    mu, logvar = torch.randn(5, 6), torch.zeros(5, 6)
+    sample = branch_sampler(3, "p", True, True, True, dispersing_mean=True)
+    assert torch.equal(sample(mu, logvar), mu[:, 3:])
+    noisy = branch_sampler(3, "p", True, True, True)(mu, logvar)
+    assert not torch.equal(noisy, mu[:, 3:])
+    method, trainer = _fit(dispersing_sampling="mean")
+    vae = [r for r in trainer.history if r["stage"] == "vae"]
+    assert vae and all(np.isfinite(r["loss"]) for r in vae)
+    assert method.dispersing_rule() is True

@@ -216,8 +216,9 @@ class DisentangledVAE(CADAVAE):
         }
 
     def dispersing_rule(self) -> bool:
-        """Whether the dispersing branch samples by the authors' rule (else the textbook one)."""
-        if self.dispersing_sampling == "same":
+        """Whether the dispersing branch samples by the authors' rule (else the textbook one);
+        ``"mean"`` draws as ``"same"`` and then uses the mean (see :meth:`vae_loss`)."""
+        if self.dispersing_sampling in ("same", "mean"):
             return self.faithful_sampling
         return self.dispersing_sampling == "faithful"
 
@@ -275,6 +276,8 @@ class DisentangledVAE(CADAVAE):
         mu_s, lv_s = m.attribute_encoder(s)
         zt_v, zp_v = sample_branches(mu_v, lv_v, lat, faithful, dispersing)
         zt_s, zp_s = sample_branches(mu_s, lv_s, lat, faithful, dispersing)
+        if self.dispersing_sampling == "mean":  # z_p without noise: its mean enters as is
+            zp_v, zp_s = mu_v[:, lat:], mu_s[:, lat:]
         kl_vt, kl_vp = branch_kl(mu_v, lv_v, lat)
         kl_st, kl_sp = branch_kl(mu_s, lv_s, lat)
         dist_t, dist_p = branch_distance(mu_v, lv_v, mu_s, lv_s, lat)
@@ -327,7 +330,10 @@ class DisentangledVAE(CADAVAE):
         lat, which = self.latent_size, self.classifier_latent
         rules = (self.faithful_sampling, self.dispersing_rule())
         keep_p = self.attribute_dispersing
+        mean_p = self.dispersing_sampling == "mean"
         return (
-            branch_sampler(lat, which, self.seen_noise, *rules),
-            branch_sampler(lat, which, True, *rules, dispersing_used=keep_p),
+            branch_sampler(lat, which, self.seen_noise, *rules, dispersing_mean=mean_p),
+            branch_sampler(
+                lat, which, True, *rules, dispersing_used=keep_p, dispersing_mean=mean_p
+            ),
         )

@@ -25,7 +25,7 @@ from zsl_toolkit.methods.vae import (
 #: Latents the final classifier can be trained on (the paper's Table 4).
 CLASSIFIER_LATENTS = ("t", "p", "t+p")
 #: Sampling rule of the dispersing branch: "same" as the distilling branch, or either rule.
-DISPERSING_SAMPLING = ("same", "faithful", "textbook")
+DISPERSING_SAMPLING = ("same", "faithful", "textbook", "mean")
 
 
 class DisentangledVAEModel(CrossAlignedVAEModel):
@@ -122,14 +122,18 @@ def branch_sampler(
     faithful: bool,
     dispersing: bool | None = None,
     dispersing_used: bool = True,
+    dispersing_mean: bool = False,
 ) -> Sampler:
     """The final classifier's latents from fused statistics: branch ``which`` of a sample
     (:func:`sample_branches`), or of the posterior mean when not ``noise``; the dispersing
-    latent is zero when the encoder's dispersing branch is not used."""
+    latent is its mean when ``dispersing_mean`` and zero when the encoder's dispersing branch
+    is not used."""
 
     def sample(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         if noise:
             z_t, z_p = sample_branches(mu, logvar, latent, faithful, dispersing)
+            if dispersing_mean:
+                z_p = split_branches(mu, latent)[1]
         else:
             z_t, z_p = split_branches(mu, latent)
         if not dispersing_used:
