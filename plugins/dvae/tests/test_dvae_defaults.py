@@ -85,3 +85,25 @@ def toy_data_spec():
     from zsl_toolkit.methods import ModelSpec
 
     return ModelSpec.from_data(toy_data())
+
+
+@pytest.mark.parametrize(
+    ("dataset", "given", "expected"),
+    [
+        ("cub-synth", None, 5.0),
+        ("~/xlsa17/CUB", None, 5.0),
+        ("snu36", None, 1.0),
+        ("toy", None, 1.0),
+        ("cub-synth", 0.3, 0.3),
+    ],
+)
+def test_gamma_is_the_validated_value_of_the_dataset(dataset, given, expected):
+    """gamma None -> the value chosen on the dataset's validation protocol (CUB-shaped: 5,
+    elsewhere SNU36's 1); a given gamma wins. The resolved value is what training uses."""
+    from dataclasses import replace
+
+    spec = replace(toy_data_spec(), dataset=dataset)
+    method = DisentangledVAE.create({"gamma": given})
+    method.setup(spec)
+    assert method.effective_params()["gamma"] == expected
+    assert method.warmups()["gamma"](10_000) == pytest.approx(expected)
