@@ -37,7 +37,8 @@ def tiny_config(path: Path, dataset: str = "toy", seeds: str = "[0, 1]") -> Path
         f'[sweep]\nname = "tiny"\nseeds = {seeds}\nepochs = 1\nevaluators = ["gzsl"]\n'
         f'device = "cpu"\n\n[[sweep.datasets]]\nname = "{dataset}"\n\n'
         f"[methods.dvae]\n{params}\nvariants = [{{}}, {{ alpha = 1.0 }}]\n\n"
-        f'[methods."z_p"]\nmethod = "dvae"\nclassifier_latent = "p"\n{params}\n'
+        f'[methods."z_p"]\nmethod = "dvae"\nclassifier_latent = "p"\nattribute_dispersing = true\n'
+        f"{params}\n"
     )
     return path
 

@@ -24,7 +24,7 @@ def test_conformance_default(tmp_path):
 @pytest.mark.parametrize(
     "params",
     [
-        {"classifier_latent": "p"},
+        {"classifier_latent": "p", "attribute_dispersing": True},
         {"classifier_latent": "t+p", "seen_noise": True},
         {"recombine": False},
         {"disentangle": False},

@@ -16,7 +16,7 @@ ABLATION_ROWS = {
     "base": {"disentangle": False},
     "+dis": {"recombine": False},
     "+dis+re": {},
-    "z_p": {"classifier_latent": "p"},
+    "z_p": {"classifier_latent": "p", "attribute_dispersing": True},
     "z_t+z_p": {"classifier_latent": "t+p"},
 }
 

@@ -46,6 +46,7 @@ def _method(**params) -> DisentangledVAE:
             "attribute_decoder_hidden": 6,
             "alpha": 3.0,
             "gamma": 0.7,
+            "attribute_dispersing": True,  # the paper's model: both encoders have both branches
             **params,
         }
     )

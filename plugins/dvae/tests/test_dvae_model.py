@@ -66,7 +66,7 @@ def test_faithful_sampling_draws_one_noise_value_per_branch_and_sample():
 
 @pytest.mark.parametrize("which", ["t", "p", "t+p"])
 def test_scorer_reads_the_chosen_branch_mean(which):
-    m = _method(classifier_latent=which)
+    m = _method(classifier_latent=which, attribute_dispersing=which == "p")
     x = torch.rand(5, D1)
     mu, _ = m.model_.visual_encoder(x)
     mu_t, mu_p = mu[:, :LAT], mu[:, LAT:]
