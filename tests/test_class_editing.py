@@ -79,6 +79,26 @@ def test_refit_edit_to_the_original_class_set_reproduces_the_classifier(cada_run
     assert name not in removed.method.spec_.class_names
 
 
+def test_refit_with_final_stage_values_equals_training_with_them(cada_run, tmp_path):
+    """Refitting the final stage with no change reproduces the run; with another sample count
+    it gives exactly the model that training with that count gives."""
+    from zsl_toolkit.editing.edit import refit_with
+    from zsl_toolkit.methods.vae import CADAVAE
+
+    data = load_run_data(cada_run.config)
+    x = data.features
+    same, _ = refit_with(cada_run.run_dir, {})
+    assert np.array_equal(same.predict_scores(x), _scores(cada_run.run_dir, x))
+    changed = {"unseen_samples": CADAVAE.quick_params["unseen_samples"] * 2}
+    refit, _ = refit_with(cada_run.run_dir, changed)
+    trained = _train(tmp_path, "cada-vae", {**CADAVAE.quick_params, **changed}, epochs=2)
+    assert np.array_equal(refit.predict_scores(x), _scores(trained.run_dir, x))
+    assert not np.array_equal(refit.predict_scores(x), same.predict_scores(x))
+    eszsl = _train(tmp_path, "eszsl", ESZSL)
+    with pytest.raises(ConfigError, match="no refit stage"):
+        refit_with(eszsl.run_dir, {})
+
+
 def test_edited_run_records_parent_and_edit_and_lists_classes(eszsl_run, tmp_path):
     csv = tmp_path / "new.csv"
     csv.write_text("name," + ",".join(f"a{i}" for i in range(8)) + "\n")
