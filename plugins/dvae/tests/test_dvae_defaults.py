@@ -90,16 +90,18 @@ def toy_data_spec():
 @pytest.mark.parametrize(
     ("dataset", "given", "expected"),
     [
-        ("cub-synth", None, 5.0),
-        ("~/xlsa17/CUB", None, 5.0),
+        ("cub-synth", None, 1.0),
+        ("~/xlsa17/CUB", None, 1.0),
         ("snu36", None, 1.0),
         ("toy", None, 1.0),
         ("cub-synth", 0.3, 0.3),
+        ("toy", 5.0, 5.0),
     ],
 )
-def test_gamma_is_the_validated_value_of_the_dataset(dataset, given, expected):
-    """gamma None -> the value chosen on the dataset's validation protocol (CUB-shaped: 5,
-    elsewhere SNU36's 1); a given gamma wins. The resolved value is what training uses."""
+def test_gamma_is_the_validated_value_of_the_dataset(dataset, given, expected, monkeypatch):
+    """gamma None -> the value chosen on validation protocols (1 on SNU36 and on cub-synth at
+    full length); a given gamma wins; a dataset with its own entry in GAMMA gets it. The
+    resolved value is what training uses."""
     from dataclasses import replace
 
     spec = replace(toy_data_spec(), dataset=dataset)
@@ -107,3 +109,10 @@ def test_gamma_is_the_validated_value_of_the_dataset(dataset, given, expected):
     method.setup(spec)
     assert method.effective_params()["gamma"] == expected
     assert method.warmups()["gamma"](10_000) == pytest.approx(expected)
+    if given is None:  # a per-dataset entry is looked up by the dataset's key
+        import zsl_dvae.method
+
+        monkeypatch.setitem(zsl_dvae.method.GAMMA, spec.dataset_key, 2.5)
+        method = DisentangledVAE.create({"gamma": None})
+        method.setup(spec)
+        assert method.effective_params()["gamma"] == 2.5
