@@ -43,7 +43,7 @@ STAGE_PARAMS = (
     "seen_draw",
 )
 EVALUATORS = ("gzsl", "zsl", "calibrated")
-#: Parameters named in the report's header when the run sets them.
+#: Parameters named in the report's header (as the run resolved them).
 SHOWN = ("disentangle", "gamma", "attribute_dispersing", "alpha")
 
 
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.val_run}: not a --protocol val run", file=sys.stderr)
         return 2
     keys = list(grid)
-    params = record.get("params") or {}
+    params = {**(record.get("params") or {}), **(record.get("resolved_params") or {})}
     shown = {k: params[k] for k in SHOWN if k in params}
     head = "| cell | U | S | H | T1 | calibrated H | refit (s) |\n|---|---|---|---|---|---|---|"
     lines = [

@@ -36,7 +36,8 @@ def trials(sweep_dir: Path) -> list[Path]:
 
 
 def label(record: dict[str, Any]) -> str:
-    params = record.get("params") or {}
+    """The row's name: method and the distinguishing parameters as the run resolved them."""
+    params = {**(record.get("params") or {}), **(record.get("resolved_params") or {})}
     if params.get("disentangle") is False:
         return f"{record['method']} base"
     shown = ", ".join(f"{k}={params.get(k)}" for k in SHOWN[1:])
