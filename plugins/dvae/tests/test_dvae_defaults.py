@@ -94,13 +94,14 @@ def toy_data_spec():
         ("~/xlsa17/CUB", None, 1.0),
         ("snu36", None, 1.0),
         ("toy", None, 1.0),
+        ("digits", None, 0.0),
         ("cub-synth", 0.3, 0.3),
         ("toy", 5.0, 5.0),
     ],
 )
 def test_gamma_is_the_validated_value_of_the_dataset(dataset, given, expected, monkeypatch):
     """gamma None -> the value chosen on validation protocols (1 on SNU36 and on cub-synth at
-    full length); a given gamma wins; a dataset with its own entry in GAMMA gets it. The
+    full length, 0 on digits); a given gamma wins; a dataset with its own entry in GAMMA gets it. The
     resolved value is what training uses."""
     from dataclasses import replace
 
