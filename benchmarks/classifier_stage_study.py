@@ -28,10 +28,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.editing.edit import refit_with
 from zsl_toolkit.errors import ZSLError
 from zsl_toolkit.pipeline import evaluate
-from zsl_toolkit.rundir import read_record
+from zsl_toolkit.rundir import load_run_data, read_record
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_report  # noqa: E402
 
 #: Parameters that act on the final classifier stage only (so a refit equals a training).
 STAGE_PARAMS = (
@@ -60,10 +64,11 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
-def scores(run_dir: Path, params: dict[str, Any], root: str | None) -> dict[str, float]:
-    """U/S/H, T1 and calibrated H (in %) of the run refitted with ``params``, and seconds."""
+def scores(run_dir: Path, params: dict[str, Any], data: ZSLData) -> dict[str, float]:
+    """U/S/H, T1 and calibrated H (in %) of the run refitted with ``params`` on its ``data``,
+    and seconds."""
     start = time.perf_counter()
-    method, data = refit_with(run_dir, params, root)
+    method, _ = refit_with(run_dir, params, data=data)
     m = evaluate(method, data, EVALUATORS)
     return {
         "U": 100 * m["gzsl"]["U"],
@@ -124,10 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         head,
     ]
     try:
+        val_data = load_run_data(record, args.data_root)
         results = []
         for values in itertools.product(*grid.values()):
             params = dict(zip(keys, values, strict=True))
-            s = scores(args.val_run, params, args.data_root)
+            s = scores(args.val_run, params, val_data)
             results.append((params, s))
             lines.append(row(fmt(params), s))
             print(fmt(params), f"H {s['H']:.2f}", flush=True)
@@ -137,18 +143,17 @@ def main(argv: list[str] | None = None) -> int:
             stored = json.loads((test_run / "metrics.json").read_text())["gzsl"]["H"] * 100
             mine = own(test_run, keys)
             lines += [f"## Test (`{test_run}`; stored H {stored:.2f})", "", head]
-            same = scores(test_run, {}, args.data_root)
+            test_data = load_run_data(read_record(test_run), args.data_root)
+            same = scores(test_run, {}, test_data)
             check = "reproduced" if abs(same["H"] - stored) < 1e-6 else "NOT reproduced"
             lines.append(row(f"own values ({fmt(mine)}; {check})", same))
-            lines.append(row(f"selected ({fmt(best)})", scores(test_run, best, args.data_root)))
+            lines.append(row(f"selected ({fmt(best)})", scores(test_run, best, test_data)))
             lines.append("")
             print(test_run, check, flush=True)
     except (ZSLError, OSError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.output}")
+    write_report(lines, args.output)
     return 0
 
 

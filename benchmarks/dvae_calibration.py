@@ -26,6 +26,9 @@ from zsl_toolkit.editing.calibrate import validation_gamma
 from zsl_toolkit.pipeline import evaluate
 from zsl_toolkit.rundir import load_run, load_run_data, read_record
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_report  # noqa: E402
+
 #: Parameters shown to tell rows apart (the rest are equal across a study's rows).
 SHOWN = ("disentangle", "gamma", "attribute_dispersing")
 
@@ -48,6 +51,17 @@ def pct(value: float) -> str:
     return f"{100 * value:.2f}"
 
 
+_GAMMAS: dict[Path, dict[str, Any]] = {}
+
+
+def _chosen_gamma(val_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """:func:`validation_gamma` of ``val_dir``, evaluated once however many test runs share it
+    (the pairing above already guarantees the method and parameters agree)."""
+    if val_dir not in _GAMMAS:
+        _GAMMAS[val_dir] = validation_gamma(val_dir, record)
+    return _GAMMAS[val_dir]
+
+
 def row(test_dir: Path, val_dirs: list[Path], root: str | None) -> list[str] | None:
     """One table row for ``test_dir``, or None when no validation trial matches it."""
     record = read_record(test_dir)
@@ -62,7 +76,7 @@ def row(test_dir: Path, val_dirs: list[Path], root: str | None) -> list[str] | N
     ]
     if not match:
         return None
-    chosen = validation_gamma(match[0], record)
+    chosen = _chosen_gamma(match[0], record)
     result = load_run(test_dir)
     data = load_run_data(record, root)
     plain = json.loads((test_dir / "metrics.json").read_text())
@@ -134,9 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         print("error: no test-protocol trial has a matching validation trial", file=sys.stderr)
         return 2
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.output}")
+    write_report(lines, args.output)
     return 0
 
 

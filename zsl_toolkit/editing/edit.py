@@ -114,7 +114,10 @@ def remove_classes(
 
 
 def refit_with(
-    run_dir: str | Path, params: dict[str, Any], root: str | Path | None = None
+    run_dir: str | Path,
+    params: dict[str, Any],
+    root: str | Path | None = None,
+    data: ZSLData | None = None,
 ) -> tuple[Method, ZSLData]:
     """The run's model with its refit stage re-run under other values ``params`` of that
     stage's own parameters (e.g. a generative method's sample counts), on the same class set,
@@ -122,14 +125,16 @@ def refit_with(
     state and tensors it started from in training, so the result is what training with
     ``params`` would give whenever they affect only that stage (the caller's to ensure); with
     ``params`` empty it reproduces the run's model exactly. Why: the final stage's settings
-    can then be chosen on a validation run in seconds instead of one training each."""
+    can then be chosen on a validation run in seconds instead of one training each. ``data``:
+    the run's data already loaded (``load_run_data``), so a grid of refits loads them once."""
     run_dir = Path(run_dir)
     parent = load_run(run_dir)
     record, old = parent.config, parent.method
     cls = type(old)
     if cls.class_edit != "refit":
         raise ConfigError(f"method {record['method']} has no refit stage")
-    data = load_run_data(record, root)
+    if data is None:
+        data = load_run_data(record, root)
     new = cls.create({**record["params"], **params})
     new.setup(old.spec_, epochs=record.get("train", {}).get("epochs"))
     keep = np.arange(old.spec_.n_classes, dtype=np.int64)

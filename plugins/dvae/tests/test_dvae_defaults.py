@@ -101,8 +101,8 @@ def toy_data_spec():
 )
 def test_gamma_is_the_validated_value_of_the_dataset(dataset, given, expected, monkeypatch):
     """gamma None -> the value chosen on validation protocols (1 on SNU36 and on cub-synth at
-    full length, 0 on digits); a given gamma wins; a dataset with its own entry in GAMMA gets it. The
-    resolved value is what training uses."""
+    full length, 0 on digits); a given gamma wins; a dataset with its own entry in GAMMA gets
+    it. The resolved value is what training uses."""
     from dataclasses import replace
 
     spec = replace(toy_data_spec(), dataset=dataset)

@@ -97,9 +97,8 @@ class DisentangledVAE(CADAVAE):
     because with them ``disentangle=False`` is exactly CADA-VAE and the ablation isolates
     DVAE's additions. ``gamma`` is constant from epoch 0 (``gamma_start``/``gamma_end`` give it
     a warm-up); ``None`` (default) takes the dataset's value from
-    :data:`zsl_dvae.defaults.GAMMA` (``digits``: 0), else 1. ``L_SC`` is a
-    batch sum of log-losses beside reconstruction errors summed over every feature and
-    attribute value. The value was chosen on VALIDATION protocols at the default epochs,
+    :data:`zsl_dvae.defaults.GAMMA` (``digits``: 0), else 1. ``L_SC`` is a batch sum of
+    log-losses beside reconstruction errors summed over every feature and attribute value. The value was chosen on VALIDATION protocols at the default epochs,
     never on test numbers. SNU36 under ``--protocol val`` (seed 0, H in %; base model 30.6):
     gamma 0 14.1, 0.1 17.2, 0.3 20.9, 1 35.7, 3 33.7, and 1 warmed up over the
     cross-reconstruction schedule 28.5, so 1 from epoch 0. ``cub-synth`` under ``--protocol
@@ -118,9 +117,9 @@ class DisentangledVAE(CADAVAE):
     ``z_t``. Without the branch the visual ``z_p`` carries it (64 active dimensions) and
     ``z_t`` transfers: on ``cub-synth``'s validation protocol at 20% of the epochs, H 25.0 ->
     40.0 (T1 39.6 -> 68.6) at gamma 1 and 43.4 -> 64.0 at gamma 5 (base 36.8); on SNU36's
-    35.7 -> 35.5, within the spread. ``attribute_dispersing=True`` is the paper's model (both encoders split, Eq.
-    8's two distances); Table 4's ``z_p`` row needs it, since unseen classes then need a
-    dispersing latent. Other switches, same protocols: ``dispersing_sampling="textbook"``
+    35.7 -> 35.5, within the spread. ``attribute_dispersing=True`` is the paper's model (both
+    encoders split, Eq. 8's two distances); Table 4's ``z_p`` row needs it, since unseen
+    classes then need a dispersing latent. Other switches, same protocols: ``dispersing_sampling="textbook"``
     (SNU36 36.9) and ``"mean"`` (cub-synth 29.5 at gamma 1), ``alpha=1`` (cub-synth 26.5):
     no validated gain, so off. Reports: ``benchmarks/results/dvae/study_*.md``.
 
