@@ -94,6 +94,8 @@ def test_refit_with_final_stage_values_equals_training_with_them(cada_run, tmp_p
     trained = _train(tmp_path, "cada-vae", {**CADAVAE.quick_params, **changed}, epochs=2)
     assert np.array_equal(refit.predict_scores(x), _scores(trained.run_dir, x))
     assert not np.array_equal(refit.predict_scores(x), same.predict_scores(x))
+    with pytest.raises(ConfigError, match="'latent_size' does not act on the refit stage"):
+        refit_with(cada_run.run_dir, {"latent_size": 8})
     eszsl = _train(tmp_path, "eszsl", ESZSL)
     with pytest.raises(ConfigError, match="no refit stage"):
         refit_with(eszsl.run_dir, {})

@@ -123,16 +123,24 @@ def refit_with(
     stage's own parameters (e.g. a generative method's sample counts), on the same class set,
     and the run's data. The earlier stages are the run's, and the stage starts from the random
     state and tensors it started from in training, so the result is what training with
-    ``params`` would give whenever they affect only that stage (the caller's to ensure); with
-    ``params`` empty it reproduces the run's model exactly. Why: the final stage's settings
-    can then be chosen on a validation run in seconds instead of one training each. ``data``:
-    the run's data already loaded (``load_run_data``), so a grid of refits loads them once."""
+    ``params`` would give: ``params`` may name only the method's ``refit_stage_params``,
+    which act on that stage alone. With ``params`` empty it reproduces the run's model
+    exactly. Why: the final stage's settings can then be chosen on a validation run in
+    seconds instead of one training each. ``data``: the run's data already loaded
+    (``load_run_data``), so a grid of refits loads them once."""
     run_dir = Path(run_dir)
     parent = load_run(run_dir)
     record, old = parent.config, parent.method
     cls = type(old)
     if cls.class_edit != "refit":
         raise ConfigError(f"method {record['method']} has no refit stage")
+    other = sorted(set(params) - set(cls.refit_stage_params))
+    if other:
+        allowed = ", ".join(cls.refit_stage_params)
+        raise ConfigError(
+            f"method {record['method']}: parameter {other[0]!r} does not act on the refit stage "
+            f"alone (those that do: {allowed})"
+        )
     if data is None:
         data = load_run_data(record, root)
     new = cls.create({**record["params"], **params})

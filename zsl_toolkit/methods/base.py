@@ -246,6 +246,10 @@ class Method(ABC):
     class_edit_refusal: ClassVar[str] = "it does not declare the class-editing capability"
     #: The stage re-run by a ``"refit"`` edit.
     class_refit_stage: ClassVar[int | None] = None
+    #: Parameters that act on stage :attr:`class_refit_stage` alone, so that re-running that
+    #: stage with another value equals training with it
+    #: (:func:`zsl_toolkit.editing.edit.refit_with` accepts only these).
+    refit_stage_params: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def published_for(cls, params: dict[str, Any]) -> dict[str, dict[str, float]]:

@@ -185,6 +185,12 @@ class FCLSWGAN(Method):
 
     class_edit = "refit"
     class_refit_stage = 2
+    refit_stage_params: ClassVar[tuple[str, ...]] = (
+        "n_synthetic",
+        "classifier_epochs",
+        "classifier_lr",
+        "classifier_batch_size",
+    )
 
     citation = (
         "Xian, Y., Lorenz, T., Schiele, B. and Akata, Z. Feature Generating Networks for "

@@ -125,6 +125,8 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
     )
     if cls.class_edit == "refit":
         assert cls.class_refit_stage is not None, f"{cls.__name__}: refit edits need a stage"
+        unknown = sorted(set(cls.refit_stage_params) - set(cls.param_defaults()))
+        assert not unknown, f"{cls.__name__}.refit_stage_params names no parameter: {unknown}"
     spec = method.spec_
     bigger = ModelSpec(
         **{

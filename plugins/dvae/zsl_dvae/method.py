@@ -146,6 +146,7 @@ class DisentangledVAE(CADAVAE):
     EPOCHS: ClassVar[int] = 150
     SAMPLES = SAMPLES
     DEFAULT_SAMPLES = DEFAULT_SAMPLES
+    refit_stage_params = (*CADAVAE.refit_stage_params, "seen_noise")
 
     citation = (
         "Li, X., Xu, Z., Wei, K. and Deng, C. Generalized zero-shot learning via disentangled "

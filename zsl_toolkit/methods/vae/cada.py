@@ -163,6 +163,13 @@ class CADAVAE(Method):
 
     class_edit = "refit"
     class_refit_stage = 1
+    refit_stage_params: ClassVar[tuple[str, ...]] = (
+        "seen_samples",
+        "unseen_samples",
+        "seen_draw",
+        "classifier_epochs",
+        "classifier_lr",
+    )
 
     #: The authors' VAE epochs and batch size: run-level settings, so they are the primary
     #: stage's defaults that ``--epochs`` / ``--batch-size`` override, not parameters.
