@@ -58,13 +58,17 @@ PUBLISHED: dict[str, DatasetDefaults] = {
     "awa1": DatasetDefaults(lr=1e-5, cls_weight=0.01, epochs=30, n_synthetic=1800),
     "awa2": DatasetDefaults(lr=1e-5, cls_weight=0.01, epochs=30, n_synthetic=1800),
 }
-# Any other dataset (APY, generated sets, folders such as SNU36). The published values suit
-# sets of 7,000-24,000 training rows; small sets have 10-20x fewer batches per epoch, so they
-# get FLO's (the longest published) GAN schedule, 100 generated features per unseen class
-# (CUB's 300 swamped the 40 real rows per seen class of `synthetic`: the final classifier
-# then predicted only unseen classes) and 100 final-classifier epochs (25 left its training
-# loss far from converged). Chosen on the generated `synthetic` set, not on a benchmark.
-OTHER = DatasetDefaults(lr=1e-4, cls_weight=0.01, epochs=80, n_synthetic=100, classifier_epochs=100)
+# Any other dataset (APY, generated sets, folders such as SNU36), chosen on VALIDATION (never
+# on test): `--protocol val` runs of digits and synthetic (seed 0; their seen classes split
+# into train and validation classes), by mean validation H
+# (benchmarks/results/fclswgan_other_val*.md; benchmarks/configs/fclswgan/other_val.toml).
+# cls_weight 0.1 (FLO's) beat 0.01 in every cell of the final-classifier grid compared (best
+# cells 88.6 vs 85.8). The final classifier, at the authors' batch of n_synthetic rows, needs
+# far more epochs than the published 25 (100 epochs: 66.0; 800: 88.6; 1600: 88.5); 400
+# generated features per unseen class beat 200 (88.6 vs 86.9) at 800 epochs; 400 is the
+# largest count tried at that length. The GAN schedule (FLO's 80 epochs, lr 1e-4) was not
+# re-chosen.
+OTHER = DatasetDefaults(lr=1e-4, cls_weight=0.1, epochs=80, n_synthetic=400, classifier_epochs=800)
 
 
 def _init_gan_linear(module: nn.Module) -> None:
@@ -159,8 +163,9 @@ class FCLSWGAN(Method):
     :data:`OTHER`), as in the authors' released scripts: GAN ``lr`` (CUB/FLO 1e-4, SUN 2e-4,
     AWA 1e-5), ``cls_weight`` (beta; 0.01, FLO 0.1), GAN epochs (a run setting, ``--epochs``; CUB 56, FLO 80, SUN 40,
     AWA 30), ``n_synthetic`` generated features per unseen class (CUB 300, FLO 1200,
-    SUN 400, AWA 1800) and final-classifier epochs (25); other datasets get the small-set
-    values of :data:`OTHER` (80 GAN epochs, 100 features, 100 classifier epochs). Also from
+    SUN 400, AWA 1800) and final-classifier epochs (25); other datasets get the values of
+    :data:`OTHER`, chosen on validation (80 GAN epochs, cls_weight 0.1, 400 features, 800
+    classifier epochs). Also from
     those scripts: the seen classifier trains 50 epochs at lr 1e-3 with batch 100
     (``pretrain_*``); the final classifier at lr 1e-3 with a batch of ``n_synthetic`` rows
     (``classifier_batch_size`` None). One GAN epoch is one pass of generator steps over the
