@@ -188,8 +188,8 @@ def test_gan_losses_are_wired_as_published(tmp_path):
     for r in gan:
         # critic: -(E D(real) - E D(fake)) + lambda * GP, averaged over the critic's steps.
         assert r["critic.loss"] == pytest.approx(-r["critic.wasserstein"] + 10 * r["critic.gp"])
-        # generator: -E D(fake) + beta * NLL, beta = 0.01 outside the published datasets.
-        expected = r["generator.adversarial"] + 0.01 * r["generator.classification"]
+        # generator: -E D(fake) + beta * NLL, beta = 0.1 outside the published datasets.
+        expected = r["generator.adversarial"] + 0.1 * r["generator.classification"]
         assert r["generator.loss"] == pytest.approx(expected, rel=1e-5)
     assert [r["stage"] for r in trainer.history if r["epoch"] == 1] == [
         "pretrain",
