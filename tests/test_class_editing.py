@@ -257,3 +257,23 @@ def test_text_description_uses_the_runs_text_encoder(tmp_path):
     expected = encoder.encode(["a striped forest giraffe"])[0]
     assert np.allclose(added["embedding"], expected)
     assert [c.origin for c in list_classes(out)][-1] == "added (text)"
+
+
+def test_refit_holds_the_runs_values_of_defaults_changed_since_training(tmp_path, monkeypatch):
+    """A run trained under an earlier default (here f-CLSWGAN's classifier epochs for datasets
+    without published values) refits with the value it trained with, not today's."""
+    from dataclasses import replace
+
+    from zsl_toolkit.editing.edit import refit_with
+    from zsl_toolkit.methods import f_clswgan
+
+    params = {k: v for k, v in f_clswgan.FCLSWGAN.quick_params.items() if k != "classifier_epochs"}
+    monkeypatch.setattr(f_clswgan, "OTHER", replace(f_clswgan.OTHER, classifier_epochs=3))
+    run = _train(tmp_path, "f-clswgan", params, epochs=2)
+    x = load_run_data(run.config).features
+    monkeypatch.setattr(f_clswgan, "OTHER", replace(f_clswgan.OTHER, classifier_epochs=5))
+    same, _ = refit_with(run.run_dir, {})
+    assert same.resolved_["classifier_epochs"] == 3
+    assert np.array_equal(same.predict_scores(x), _scores(run.run_dir, x))
+    given, _ = refit_with(run.run_dir, {"classifier_epochs": 5})
+    assert given.resolved_["classifier_epochs"] == 5

@@ -220,7 +220,7 @@ def test_final_classifier_trains_on_real_seen_plus_generated_unseen():
         ("FLO", {}, {"epochs": 80, "n_synthetic": 1200, "cls_weight": 0.1}),
         ("awa1", {"lr": 3e-5}, {"epochs": 30, "n_synthetic": 1800, "lr": 3e-5}),
         ("cub", {}, {"classifier_epochs": 25, "classifier_batch_size": 300}),
-        ("synthetic", {}, {"epochs": 80, "n_synthetic": 400, "classifier_epochs": 800}),
+        ("synthetic", {}, {"epochs": 80, "n_synthetic": 400, "classifier_epochs": 400}),
         ("synthetic", {}, {"cls_weight": 0.1, "classifier_batch_size": 400}),
         ("snu36", {"n_synthetic": 7}, {"n_synthetic": 7, "classifier_batch_size": 7}),
     ],

@@ -143,12 +143,25 @@ def refit_with(
         )
     if data is None:
         data = load_run_data(record, root)
-    new = cls.create({**record["params"], **params})
+    new = cls.create({**record["params"], **_changed_defaults(record, old, params), **params})
     new.setup(old.spec_, epochs=record.get("train", {}).get("epochs"))
     keep = np.arange(old.spec_.n_classes, dtype=np.int64)
     _refit(run_dir, old, new, _Rows(old.spec_, keep), data)
     new.calibration_gamma_ = getattr(old, "calibration_gamma_", None)
     return new, data
+
+
+def _changed_defaults(record: dict[str, Any], old: Method, given: dict[str, Any]) -> dict[str, Any]:
+    """The run's refit-stage values (``resolved_params``) that today's defaults resolve
+    differently for the run (a default changed since it was trained), except ``given``: held
+    at the run's values, so that a refit re-runs the stage the run ran."""
+    recorded = record.get("resolved_params") or {}
+    now = old.effective_params()
+    return {
+        k: recorded[k]
+        for k in type(old).refit_stage_params
+        if k not in given and k in recorded and now.get(k) != recorded[k]
+    }
 
 
 def _class_edit(record: dict[str, Any]) -> dict[str, list[Any]]:
@@ -344,7 +357,7 @@ def edit_classes(
     keep = np.array([i for i in range(spec.n_classes) if i not in gone], dtype=np.int64)
     new_spec = _new_spec(spec, new_data, keep, len(add))
 
-    new = cls.create(record["params"])
+    new = cls.create({**record["params"], **_changed_defaults(record, old, {})})
     seed = int(record.get("train", {}).get("seed", 0))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # initial rows of added classes: deterministic per run
