@@ -260,20 +260,29 @@ def test_text_description_uses_the_runs_text_encoder(tmp_path):
 
 
 def test_refit_holds_the_runs_values_of_defaults_changed_since_training(tmp_path, monkeypatch):
-    """A run trained under an earlier default (here f-CLSWGAN's classifier epochs for datasets
-    without published values) refits with the value it trained with, not today's."""
+    """A run trained under earlier defaults (here f-CLSWGAN's classifier epochs and feature
+    count for datasets without published values) refits with the values it trained with, not
+    today's; a parameter following a given one (the batch follows n_synthetic) follows it."""
     from dataclasses import replace
 
     from zsl_toolkit.editing.edit import refit_with
     from zsl_toolkit.methods import f_clswgan
 
-    params = {k: v for k, v in f_clswgan.FCLSWGAN.quick_params.items() if k != "classifier_epochs"}
-    monkeypatch.setattr(f_clswgan, "OTHER", replace(f_clswgan.OTHER, classifier_epochs=3))
+    quick = f_clswgan.FCLSWGAN.quick_params
+    params = {k: v for k, v in quick.items() if k not in ("classifier_epochs", "n_synthetic")}
+    monkeypatch.setattr(
+        f_clswgan, "OTHER", replace(f_clswgan.OTHER, classifier_epochs=3, n_synthetic=10)
+    )
     run = _train(tmp_path, "f-clswgan", params, epochs=2)
     x = load_run_data(run.config).features
-    monkeypatch.setattr(f_clswgan, "OTHER", replace(f_clswgan.OTHER, classifier_epochs=5))
+    monkeypatch.setattr(
+        f_clswgan, "OTHER", replace(f_clswgan.OTHER, classifier_epochs=5, n_synthetic=7)
+    )
     same, _ = refit_with(run.run_dir, {})
-    assert same.resolved_["classifier_epochs"] == 3
+    resolved = same.resolved_
+    assert (resolved["classifier_epochs"], resolved["n_synthetic"]) == (3, 10)
+    assert resolved["classifier_batch_size"] == 10
     assert np.array_equal(same.predict_scores(x), _scores(run.run_dir, x))
-    given, _ = refit_with(run.run_dir, {"classifier_epochs": 5})
+    given, _ = refit_with(run.run_dir, {"classifier_epochs": 5, "n_synthetic": 6})
     assert given.resolved_["classifier_epochs"] == 5
+    assert given.resolved_["classifier_batch_size"] == 6

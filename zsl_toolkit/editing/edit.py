@@ -153,14 +153,19 @@ def refit_with(
 
 def _changed_defaults(record: dict[str, Any], old: Method, given: dict[str, Any]) -> dict[str, Any]:
     """The run's refit-stage values (``resolved_params``) that today's defaults resolve
-    differently for the run (a default changed since it was trained), except ``given``: held
-    at the run's values, so that a refit re-runs the stage the run ran."""
+    differently for the run (a default changed since it was trained), except ``given`` and
+    those following a given one (``derived_params``): held at the run's values, so that a
+    refit re-runs the stage the run ran."""
     recorded = record.get("resolved_params") or {}
     now = old.effective_params()
+    cls = type(old)
     return {
         k: recorded[k]
-        for k in type(old).refit_stage_params
-        if k not in given and k in recorded and now.get(k) != recorded[k]
+        for k in cls.refit_stage_params
+        if k not in given
+        and cls.derived_params.get(k) not in given
+        and k in recorded
+        and now.get(k) != recorded[k]
     }
 
 

@@ -250,6 +250,9 @@ class Method(ABC):
     #: stage with another value equals training with it
     #: (:func:`zsl_toolkit.editing.edit.refit_with` accepts only these).
     refit_stage_params: ClassVar[tuple[str, ...]] = ()
+    #: Parameters whose default (None) follows another parameter's value: name -> the one it
+    #: follows, so that a refit given that one re-derives it rather than keeping the run's.
+    derived_params: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def published_for(cls, params: dict[str, Any]) -> dict[str, dict[str, float]]:

@@ -198,6 +198,7 @@ class FCLSWGAN(Method):
         "classifier_lr",
         "classifier_batch_size",
     )
+    derived_params: ClassVar[dict[str, str]] = {"classifier_batch_size": "n_synthetic"}
 
     citation = (
         "Xian, Y., Lorenz, T., Schiele, B. and Akata, Z. Feature Generating Networks for "
