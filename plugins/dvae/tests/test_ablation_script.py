@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,15 +82,18 @@ def test_every_ablation_row_uses_one_seen_rule(path, monkeypatch):
 
 @pytest.mark.parametrize("dataset", ["digits", "synthetic", "snu36"])
 def test_committed_tables_are_their_configs_trials(dataset, monkeypatch):
-    """A regenerated table (report .json beside the .md) holds exactly its config's trials."""
+    """A regenerated table (report .json beside the .md) holds exactly the trials of the
+    config its .md names (the dataset's full config, or a subset such as SNU36's Table 3)."""
     from zsl_toolkit.sweep import load_sweep_config, plan_trials
 
     report = RESULTS / f"{dataset}.json"
     if not report.is_file():
         pytest.skip(f"{dataset}: table not regenerated since the configs changed")
+    named = re.search(r"rows are the labels of `([^`]+)`", (RESULTS / f"{dataset}.md").read_text())
+    assert named, f"{dataset}.md does not name its config"
     monkeypatch.delenv("ZSL_DATA_ROOT", raising=False)
     monkeypatch.chdir(REPO)
-    config = load_sweep_config(REPO / "benchmarks" / "configs" / f"dvae_{dataset}.toml")
+    config = load_sweep_config(REPO / named.group(1))
     planned = sorted(t.id for t in plan_trials(config))
     committed = sorted(t for c in json.loads(report.read_text())["cells"] for t in c["trials"])
     assert planned == committed
@@ -123,6 +127,11 @@ def test_script_runs_the_rows_and_resumes(tmp_path):
     assert again.returncode == 0, again.stderr
     state = json.loads((sweep / "state.json").read_text())
     assert state["invocations"][-1]["skipped"] == 6  # 3 rows x 2 seeds, none run again
+    no_plot = {**env, "PLOT": "", "RESULTS": str(tmp_path / "no_plot")}
+    third = subprocess.run(cmd, env=no_plot, capture_output=True, text=True, check=False)
+    assert third.returncode == 0, third.stderr
+    assert sorted(p.name for p in (tmp_path / "no_plot").iterdir()) == ["toy.json", "toy.md"]
+    assert f"CONFIG={env['CONFIG']} PLOT= bash" in (tmp_path / "no_plot" / "toy.md").read_text()
 
 
 def test_named_benchmark_report_shows_the_papers_ablation_rows(tmp_path):
