@@ -106,7 +106,8 @@ class DisentangledVAE(CADAVAE):
     values tighten the seen classes in ``z_t`` until the final classifier leans to them (U 42
     / S 91 at 5). At 20% of the epochs 5 had looked best there (43.4 vs 25.0 at 1), which did
     not hold at full length: gamma is chosen on full-length runs. ``digits``' validation
-    protocol (base 62.3) prefers 0 (59.1; 1: 20.9), so it has its own entry.
+    protocol (base 62.3) prefers 0 (59.1; 1: 20.9), so it has its own entry; that protocol
+    holds out a single seen digit as its validation class, so this choice rests on one class.
     A default changes only for a validated gain above the seed spread (SNU36: sd 1.5-2 H).
 
     One departure from the paper's architecture is the default, for that reason: the
