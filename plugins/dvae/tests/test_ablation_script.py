@@ -94,6 +94,8 @@ def test_committed_tables_are_their_configs_trials(dataset, monkeypatch):
     monkeypatch.delenv("ZSL_DATA_ROOT", raising=False)
     monkeypatch.chdir(REPO)
     config = load_sweep_config(REPO / named.group(1))
+    if not all(Path(d.name).exists() or "/" not in d.name for d in config.datasets):
+        pytest.skip("the dataset folder is not beside the repository")
     planned = sorted(t.id for t in plan_trials(config))
     committed = sorted(t for c in json.loads(report.read_text())["cells"] for t in c["trials"])
     assert planned == committed
