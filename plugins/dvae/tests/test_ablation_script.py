@@ -61,6 +61,12 @@ def _configs() -> list[Path]:
     return sorted([*configs.glob("dvae_*.toml"), *configs.glob("dvae_study/*.toml")])
 
 
+def _skip_without_data(config) -> None:
+    """Skip when a dataset the config names by path is not beside the repository."""
+    if not all(Path(d.name).exists() or "/" not in d.name for d in config.datasets):
+        pytest.skip("the dataset folder is not beside the repository")
+
+
 @pytest.mark.parametrize("path", _configs(), ids=lambda p: p.name)
 def test_every_ablation_row_uses_one_seen_rule(path, monkeypatch):
     """Table 3 / Table 4 rows leave ``seen_noise`` at DVAE's default (sampled, as the base
@@ -71,8 +77,7 @@ def test_every_ablation_row_uses_one_seen_rule(path, monkeypatch):
     monkeypatch.delenv("ZSL_DATA_ROOT", raising=False)
     monkeypatch.chdir(REPO)
     config = load_sweep_config(path)
-    if not all(Path(d.name).exists() or "/" not in d.name for d in config.datasets):
-        pytest.skip("the dataset folder is not beside the repository")
+    _skip_without_data(config)
     rows = [t for t in plan_trials(config) if t.label in ABLATION_LABELS]
     assert rows, "the config plans no ablation row"
     for t in rows:
@@ -83,7 +88,7 @@ def test_every_ablation_row_uses_one_seen_rule(path, monkeypatch):
 @pytest.mark.parametrize("dataset", ["digits", "synthetic", "snu36"])
 def test_committed_tables_are_their_configs_trials(dataset, monkeypatch):
     """A regenerated table (report .json beside the .md) holds exactly the trials of the
-    config its .md names (the dataset's full config, or a subset such as SNU36's Table 3)."""
+    config its .md names (the dataset's full config, or another given by CONFIG=)."""
     from zsl_toolkit.sweep import load_sweep_config, plan_trials
 
     report = RESULTS / f"{dataset}.json"
@@ -94,8 +99,7 @@ def test_committed_tables_are_their_configs_trials(dataset, monkeypatch):
     monkeypatch.delenv("ZSL_DATA_ROOT", raising=False)
     monkeypatch.chdir(REPO)
     config = load_sweep_config(REPO / named.group(1))
-    if not all(Path(d.name).exists() or "/" not in d.name for d in config.datasets):
-        pytest.skip("the dataset folder is not beside the repository")
+    _skip_without_data(config)
     planned = sorted(t.id for t in plan_trials(config))
     committed = sorted(t for c in json.loads(report.read_text())["cells"] for t in c["trials"])
     assert planned == committed
