@@ -266,3 +266,27 @@ def test_trial_folders_are_named_by_their_settings():
         config_from_options(["eszsl"], ["toy"], (0,), ["gamma=1"], protocols=("val",))
     )
     assert val[0].id.startswith("eszsl-toy-gamma=1-s0-val-")
+
+
+def test_trial_ids_do_not_depend_on_where_the_project_sits(tmp_path, monkeypatch):
+    """A project moved (or cloned) elsewhere with its data beside it plans the same ids, so a
+    resumed sweep and a committed table still match; training still reads the absolute path."""
+    from zsl_toolkit.data.hdf5 import save_h5
+    from zsl_toolkit.data.resolve import load_dataset
+
+    text = '[sweep]\nseeds = [0]\ndatasets = ["data/toy.h5"]\n[methods.eszsl]\ngamma = [1, 10]\n'
+    planned = {}
+    for place in ("here", "elsewhere/deeper"):
+        project = tmp_path / place
+        (project / "data").mkdir(parents=True)
+        save_h5(load_dataset("toy"), project / "data" / "toy.h5")
+        monkeypatch.chdir(project)
+        trials = plan_trials(parse_sweep_config(text.replace("data/", "./data/../data/")))
+        assert {t.config["dataset"] for t in trials} == {str(project / "data" / "toy.h5")}
+        planned[place] = sorted(t.id for t in trials)
+    assert planned["here"] == planned["elsewhere/deeper"] and len(planned["here"]) == 2
+    # A different file spelled differently is a different trial.
+    (tmp_path / "here" / "data" / "toy.h5").rename(tmp_path / "here" / "data" / "other.h5")
+    monkeypatch.chdir(tmp_path / "here")
+    other = plan_trials(parse_sweep_config(text.replace("toy.h5", "other.h5")))
+    assert not {t.id for t in other} & set(planned["here"])

@@ -8,7 +8,9 @@ epochs, batch size, device, evaluators and, for the validation protocol only, ``
 dataset, set parameters, seed and protocol in readable form followed by a hash of that
 config, so the same trial planned again (after an interruption, or from an edited sweep that
 still contains it) maps to the same directory and is not trained twice. Labels and display
-order are not part of it.
+order are not part of it, and neither is where the data sits on disk: the hash reads a
+dataset path and a data root as the sweep spells them (normalised), not resolved, so a
+project moved or cloned elsewhere with its data beside it keeps its trial ids.
 
 Planning instantiates every trial's method with its parameters (``Method.create``, which
 runs the method's own ``validate``), so a bad value anywhere in a grid fails before the first
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +41,7 @@ class Trial:
 
     ``params`` are the values the sweep sets (fixed ones and this grid point), ``swept`` the
     names among them that vary across the label's trials, ``config`` the resolved config
-    that ``id`` hashes.
+    that ``id`` hashes (with its dataset path and data root as the sweep spells them).
     """
 
     id: str
@@ -89,17 +92,20 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")
 SLUG_LENGTH = 80
 
 
-def trial_name(config: dict[str, Any], params: dict[str, Any]) -> str:
+def trial_name(
+    config: dict[str, Any], params: dict[str, Any], identity: dict[str, Any] | None = None
+) -> str:
     """A trial's folder name: its settings, readable, then its id (:func:`trial_id`), e.g.
     ``eszsl-digits-gamma=10-s0-3f2a9c1e04b7``. Made of the method, the dataset, the parameter
     values the sweep sets (sorted by name), the seed and a non-default protocol, so it depends
     only on the resolved trial, never on a label or the order of keys, and a re-run finds
-    the same folders (resume)."""
+    the same folders (resume). ``identity`` is the config to hash when it differs from
+    ``config`` (paths as spelled rather than resolved)."""
     shown = ",".join(f"{k}={_short(v)}" for k, v in sorted(params.items()))
     dataset = Path(str(config["dataset"])).name.removesuffix(".h5")
     parts = [config["method"], dataset, shown, f"s{config['seed']}", config.get("protocol", "")]
     slug = _UNSAFE.sub("_", "-".join(str(p) for p in parts if p != ""))[:SLUG_LENGTH]
-    return f"{slug}-{trial_id(config)}"
+    return f"{slug}-{trial_id(config if identity is None else identity)}"
 
 
 def _short(value: Any) -> str:
@@ -116,10 +122,16 @@ def expand(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
 
 
+def _as_spelled(path: str | None) -> str | None:
+    """A path as the sweep spells it, normalised (``./a/../b`` reads ``b``), for hashing."""
+    return None if path is None else os.path.normpath(os.path.expanduser(path))
+
+
 def _resolve_dataset(
     name: str, root: str | None, where: str, root_where: str
-) -> tuple[str, str | None]:
-    """(dataset spec passed to training, absolute data root or None), checked to exist."""
+) -> tuple[str, str | None, dict[str, str | None]]:
+    """(dataset spec passed to training, absolute data root or None, the two as spelled for
+    the trial id), checked to exist."""
     from zsl_toolkit.data.resolve import data_root, looks_like_path
     from zsl_toolkit.registry import dataset_registry
 
@@ -128,17 +140,19 @@ def _resolve_dataset(
     if root is not None and resolved_root is not None and not resolved_root.is_dir():
         raise ConfigError(f"{root_where}: data root '{root}' is not a directory")
     root_text = str(resolved_root.resolve()) if resolved_root is not None else None
+    spelled_root = _as_spelled(str(resolved_root)) if resolved_root is not None else None
     if name in registry.names():
         try:
             registry.load(name)
         except ZSLError as exc:
             raise type(exc)(f"{where}: {exc}") from None
-        return name, root_text
+        return name, root_text, {"dataset": name, "data_root": spelled_root}
     path = Path(name).expanduser()
     if looks_like_path(name):
         if not path.exists():
             raise ConfigError(f"{where}: dataset path '{name}' does not exist")
-        return str(path.resolve()), root_text
+        spelled = {"dataset": _as_spelled(name), "data_root": spelled_root}
+        return str(path.resolve()), root_text, spelled
     try:
         registry.load(name)
     except PluginNotFound as exc:
@@ -235,7 +249,7 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
     # Dataset-major order: a worker keeps its last dataset loaded, so neighbours share it.
     trials: list[Trial] = []
     owner: dict[str, str] = {}
-    for dataset, spec, root in datasets:
+    for dataset, spec, root, spelled in datasets:
         for entry, points, swept, instances in methods:
             epochs = entry.epochs if entry.epochs is not None else config.epochs
             batch = entry.batch_size if entry.batch_size is not None else config.batch_size
@@ -255,7 +269,7 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
                         }
                         | ({"protocol": protocol} if protocol != "test" else {})
                     )
-                    tid = trial_name(resolved, canonical(point))
+                    tid = trial_name(resolved, canonical(point), resolved | spelled)
                     shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
                     under = f" under {protocol}" if len(config.protocols) > 1 else ""
                     here = f"{entry.table} ({shown}) on {dataset.name}{under}, seed {seed}"
