@@ -122,9 +122,9 @@ def expand(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
 
 
-def _as_spelled(path: str | None) -> str | None:
+def _as_spelled(path: str | Path) -> str:
     """A path as the sweep spells it, normalised (``./a/../b`` reads ``b``), for hashing."""
-    return None if path is None else os.path.normpath(os.path.expanduser(path))
+    return os.path.normpath(os.path.expanduser(path))
 
 
 def _resolve_dataset(
@@ -140,7 +140,7 @@ def _resolve_dataset(
     if root is not None and resolved_root is not None and not resolved_root.is_dir():
         raise ConfigError(f"{root_where}: data root '{root}' is not a directory")
     root_text = str(resolved_root.resolve()) if resolved_root is not None else None
-    spelled_root = _as_spelled(str(resolved_root)) if resolved_root is not None else None
+    spelled_root = _as_spelled(resolved_root) if resolved_root is not None else None
     if name in registry.names():
         try:
             registry.load(name)
@@ -273,12 +273,14 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
                     shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
                     under = f" under {protocol}" if len(config.protocols) > 1 else ""
                     here = f"{entry.table} ({shown}) on {dataset.name}{under}, seed {seed}"
-                    if tid in owner:
+                    # Keyed by the resolved config: two spellings of one folder are one trial.
+                    same = trial_name(resolved, canonical(point))
+                    if same in owner:
                         raise ConfigError(
-                            f"{here}: same trial as {owner[tid]} (identical method, parameters, "
+                            f"{here}: same trial as {owner[same]} (identical method, parameters, "
                             f"dataset and seed); remove one of them"
                         )
-                    owner[tid] = here
+                    owner[same] = here
                     trials.append(
                         Trial(
                             id=tid,
