@@ -29,7 +29,7 @@ SEED = 3
 
 def trainings() -> list[tuple[str, str, dict[str, Any], int | None]]:
     """(method, dataset, parameters, epochs) of every fingerprinted training."""
-    from zsl_toolkit.registry import method_registry
+    from zsl_toolkit.methods.registry import method_registry
 
     registry = method_registry()
     out: list[tuple[str, str, dict[str, Any], int | None]] = []
@@ -46,7 +46,7 @@ def trainings() -> list[tuple[str, str, dict[str, Any], int | None]]:
             {"disentangle": False},
             {"recombine": False},
             {"classifier_latent": "t+p"},
-            {"classifier_latent": "p"},
+            {"classifier_latent": "p", "attribute_dispersing": True},
             {"faithful_sampling": False},
         ):
             out.append(("dvae", "toy", {**quick, **extra}, 2))

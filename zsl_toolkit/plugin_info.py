@@ -6,29 +6,45 @@ plugin, so plain ``zsl list`` does not use it."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zsl_toolkit.errors import ZSLError, one_line
+
+if TYPE_CHECKING:
+    from zsl_toolkit.registry import Registry
+
+
+def _registry(kind: str) -> Registry:
+    """The typed registry of a core group; a group whose interface lives in another
+    distribution (image backbones, text encoders) is read through its metadata view."""
+    from zsl_toolkit.data.registry import dataset_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
+    from zsl_toolkit.export.registry import exporter_registry
+    from zsl_toolkit.methods.registry import method_registry
+    from zsl_toolkit.registry import command_registry, plugin_group
+
+    typed = {
+        "methods": method_registry,
+        "datasets": dataset_registry,
+        "evaluators": evaluator_registry,
+        "exporters": exporter_registry,
+        "commands": command_registry,
+    }
+    return typed[kind]() if kind in typed else plugin_group(kind)
 
 
 def describe(kind: str, name: str) -> list[str]:
     """Lines describing plugin ``name`` of group ``kind``; a plugin that fails to load says
     so (its error, naming the distribution) instead of stopping the listing."""
-    from zsl_toolkit import registry
+    from zsl_toolkit.registry import command_registry
 
     try:
         if kind == "commands":
-            return [registry.command_registry().load_command(name).get_short_help_str(80)]
-        loader = {
-            "methods": registry.method_registry,
-            "datasets": registry.dataset_registry,
-            "evaluators": registry.evaluator_registry,
-            "exporters": registry.exporter_registry,
-        }[kind]
-        cls = loader().load(name)
+            return [command_registry().load_command(name).get_short_help_str(80)]
+        cls = _registry(kind).load(name)
     except ZSLError as exc:
         return [f"error: {one_line(exc)}"]
-    text = getattr(cls, "citation", "") if kind == "methods" else cls.description
+    text = getattr(cls, "citation", "") if kind == "methods" else getattr(cls, "description", "")
     lines = [text or (cls.__doc__ or "").strip().split("\n")[0]]
     for option in getattr(cls, "options", ()):
         default = "" if option.default is None else f" (default {option.default})"
@@ -67,15 +83,7 @@ def info(kind: str, name: str) -> dict[str, Any]:
     options, an evaluator's headline metrics and which are fractions, an exporter's options."""
     import inspect
 
-    from zsl_toolkit import registry
-
-    reg = {
-        "methods": registry.method_registry,
-        "datasets": registry.dataset_registry,
-        "evaluators": registry.evaluator_registry,
-        "exporters": registry.exporter_registry,
-        "commands": registry.command_registry,
-    }[kind]()
+    reg = _registry(kind)
     meta = reg.info(name)
     out: dict[str, Any] = {
         "name": name,
@@ -117,6 +125,8 @@ def info(kind: str, name: str) -> dict[str, Any]:
         out["description"] = cls.description
         out["headline"] = list(cls.headline)
         out["fractions"] = list(cls.fractions)
+    elif kind != "exporters":
+        out["description"] = getattr(cls, "description", "")
     else:
         out["description"] = cls.description
         out["options"] = [

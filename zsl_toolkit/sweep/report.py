@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from zsl_toolkit.io import atomic_write
-from zsl_toolkit.rundir import METRICS_FILE
+from zsl_toolkit.runs.layout import METRICS_FILE
 from zsl_toolkit.sweep.plan import Trial
 from zsl_toolkit.sweep.runner import ERROR_FILE, is_complete, load_plan, read_json, trial_dir
 
@@ -50,7 +50,7 @@ def report_columns(trials: list[Trial]) -> dict[str, tuple[tuple[str, ...], bool
     """:data:`METRICS` plus ``EVALUATOR.METRIC`` for each headline metric of every other
     evaluator the trials ran (an evaluator that is no longer installed is left out)."""
     from zsl_toolkit.errors import ZSLError
-    from zsl_toolkit.registry import evaluator_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
 
     columns = dict(METRICS)
     names = dict.fromkeys(n for t in trials for n in t.config.get("evaluators", ()))
@@ -148,7 +148,7 @@ def _published(method: str, dataset_spec: str, params: dict[str, Any]) -> dict[s
     """The method's published U/S/H for this dataset (by registered name or folder name) and
     configuration (an ablation row where the method's paper reports one)."""
     from zsl_toolkit.errors import ZSLError
-    from zsl_toolkit.registry import method_registry
+    from zsl_toolkit.methods.registry import method_registry
 
     try:
         cls = method_registry().load(method)

@@ -16,7 +16,6 @@ every trial has been validated.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import platform
@@ -28,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from zsl_toolkit.errors import ConfigError
+from zsl_toolkit.errors import ConfigError, ZSLError
 from zsl_toolkit.io import write_json
-from zsl_toolkit.rundir import METRICS_FILE, RUN_FILE
+from zsl_toolkit.runs.layout import METRICS_FILE, utc_now
+from zsl_toolkit.runs.record import read_record
 from zsl_toolkit.sweep.config import SweepConfig
 from zsl_toolkit.sweep.executors import make_executor
 from zsl_toolkit.sweep.plan import Trial, canonical, plan_trials
@@ -42,10 +42,6 @@ STATE_FILE = "state.json"
 TRIALS_DIR = "trials"
 ERROR_FILE = "error.txt"
 LOCK_FILE = ".lock"
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def default_sweep_dir(name: str) -> Path:
@@ -66,11 +62,13 @@ def read_json(path: Path) -> Any:
 
 def is_complete(run_dir: Path, trial: Trial) -> bool:
     """Whether ``run_dir`` holds a finished run of exactly ``trial``'s resolved config."""
-    record = read_json(run_dir / RUN_FILE)
+    try:
+        complete = read_record(run_dir).complete
+    except ZSLError:
+        return False
     marker = read_json(run_dir / TRIAL_FILE)
     return (
-        isinstance(record, dict)
-        and record.get("status") == "complete"
+        complete
         and (run_dir / METRICS_FILE).is_file()
         and isinstance(marker, dict)
         and canonical(marker.get("config")) == trial.config
@@ -114,7 +112,7 @@ class _State:
         }
         self.index = len(self.data["invocations"]) + 1
         self.data["invocations"].append(
-            {"index": self.index, "started": _now(), **info, "ran": [], "failed": []}
+            {"index": self.index, "started": utc_now(), **info, "ran": [], "failed": []}
         )
         for t in trials:
             prev = old_trials.get(t.id, {}) if isinstance(old_trials, dict) else {}
@@ -136,7 +134,7 @@ class _State:
         self.save()
 
     def save(self) -> None:
-        self.data["updated"] = _now()
+        self.data["updated"] = utc_now()
         write_json(self.path, self.data)
 
 
@@ -244,7 +242,7 @@ def run_sweep(
                 "name": config.name,
                 "source": config.source,
                 "config_text": config.text,
-                "written": _now(),
+                "written": utc_now(),
                 "trials": [t.to_dict() for t in trials],
             },
         )
@@ -280,12 +278,12 @@ def run_sweep(
                 if entry["status"] == "running":
                     entry["status"] = "interrupted"
             state.invocation["interrupted"] = True
-            state.invocation["finished"] = _now()
+            state.invocation["finished"] = utc_now()
             state.save()
             raise
         finally:
             progress.close()
-        state.invocation["finished"] = _now()
+        state.invocation["finished"] = utc_now()
         state.save()
     return outcome
 
@@ -311,7 +309,7 @@ def _drive(
                 "threads": ex.threads,
             }
             inflight[ex.submit(payload)] = t
-            state.update(t.id, status="running", started=_now())
+            state.update(t.id, status="running", started=utc_now())
             progress.started()
         progress.tick()  # after the refill, so a log line counts the new trials as running
         for handle, result in ex.wait(list(inflight), timeout=0.5):
@@ -328,7 +326,7 @@ def _record(
     t: Trial, result: dict[str, Any], sweep_dir: Path, state: _State, outcome: SweepOutcome
 ) -> None:
     fields = {
-        "finished": _now(),
+        "finished": utc_now(),
         "seconds": result.get("seconds"),
         "host": result.get("host"),
         "pid": result.get("pid"),

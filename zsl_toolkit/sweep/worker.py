@@ -73,17 +73,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
                 quiet=True,
             )
             data = _dataset(settings.dataset, settings.data_root)
-            result = train(
-                settings.method,
-                settings.dataset,
-                params=settings.params,
-                config=settings.config,
-                root=settings.data_root,
-                out=run_dir,
-                evaluators=settings.evaluators,
-                data=data,
-                protocol=settings.protocol,
-            )
+            result = train(settings, out=run_dir, data=data)
         except ZSLError as exc:
             return _failed(info, started, str(exc), None)
         write_json(run_dir / TRIAL_FILE, {"id": payload["id"], "config": cfg})
