@@ -61,6 +61,30 @@ def test_round_trip_keeps_unknown_keys_and_adds_the_version(tmp_path):
     assert read_record(tmp_path) == record
 
 
+def test_a_feature_adds_its_own_key_without_touching_the_schema(tmp_path):
+    record = read_record(FIXTURES / "eszsl-toy").with_extra("selection", {"metric": "H"})
+    write_record(tmp_path, record)
+    assert read_record(tmp_path).extra == {"selection": {"metric": "H"}}
+    with pytest.raises(ValueError, match="is a field of the run record"):
+        record.with_extra("protocol", "val")
+
+
+def test_an_old_run_json_as_config_repeats_the_run(tmp_path):
+    from click.testing import CliRunner
+
+    from zsl_toolkit.cli import cli
+
+    out = tmp_path / "again"
+    config = FIXTURES / "eszsl-toy" / RUN_FILE
+    result = CliRunner().invoke(cli, ["train", "--config", str(config), "-q", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    again = json.loads((out / "metrics.json").read_text())
+    then = json.loads((FIXTURES / "eszsl-toy" / "metrics.json").read_text())
+    assert {k: v for k, v in again.items() if k != "train_seconds"} == {
+        k: v for k, v in then.items() if k != "train_seconds"
+    }
+
+
 def test_oldest_records_get_the_defaults_of_their_day():
     raw = json.loads((FIXTURES / "eszsl-toy" / RUN_FILE).read_text())
     for key in ("protocol", "evaluators"):
