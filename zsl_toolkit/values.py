@@ -6,6 +6,10 @@ a usable one, the default value's type. Text converts to the first listed scalar
 reads it (``int`` before ``float``; booleans as ``true/false/yes/no/1/0``; ``none``/``null``
 for an optional value; JSON for a structured one); a value read from a config file must
 already be of the type (an integer where a number is expected becomes a float).
+
+Why not pydantic's ``TypeAdapter``: in lax mode it reads ``on``/``off`` as booleans and
+``1.0`` as an integer, and has no ``none`` for an optional value, so the spellings the CLI
+documents would change; this module keeps them and adds no dependency to the core.
 """
 
 from __future__ import annotations
