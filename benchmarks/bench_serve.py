@@ -1,0 +1,223 @@
+"""`zsl serve` against calling OnnxPredictor directly: requests per second and latency.
+
+Two models: a features model (ESZSL on the CUB-shaped ``synthetic-cub`` set: 2048-d features,
+200 classes) and an image-in model (ESZSL on scikit-learn's digits through EfficientNet-Lite0,
+224 x 224 images). For each, a real ``zsl serve`` process on 127.0.0.1 is sent a fixed number
+of one-row requests (one feature row, or one PNG) at concurrency 1, 8 and 32 by an asyncio
+client (httpx), and the same rows go through ``OnnxPredictor.predict`` in this process in
+batches of the concurrency (the batch the server's dynamic batcher can form at best; images
+as already-decoded pixels, so the direct call does no decoding). Rows per second, and
+p50/p99 latency per request (per call for the direct runs). Localhost only, fixed counts.
+
+    python benchmarks/bench_serve.py                 # writes results/serve.md
+    python benchmarks/bench_serve.py --quick --output -
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import cpu_name, fmt_load, load_average, write_report
+
+CONCURRENCY = (1, 8, 32)
+
+
+def features_model(work: Path) -> tuple[Path, np.ndarray]:
+    from zsl_onnx import OnnxExporter
+
+    from zsl_toolkit.data.resolve import load_dataset
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.training import TrainConfig
+
+    data = load_dataset("synthetic-cub", None)
+    run = train(
+        "eszsl",
+        "synthetic-cub",
+        config=TrainConfig(device="cpu", quiet=True),
+        out=work / "features-run",
+        data=data,
+    )
+    path = OnnxExporter().export(run, work / "features.onnx", {})
+    return path, data.features[data.splits["test_unseen"][:512]]
+
+
+def image_model(work: Path) -> tuple[Path, list[bytes]]:
+    from click.testing import CliRunner
+    from zsl_images.digits_folder import write_digits_folder
+
+    from zsl_toolkit.cli import cli
+
+    root = write_digits_folder(work / "digits", per_class=6)
+
+    def zsl(*args: object) -> None:
+        result = CliRunner().invoke(cli, [str(a) for a in args])
+        if result.exit_code != 0:
+            raise SystemExit(f"zsl {args[0]} failed: {result.output}")
+
+    store = root / "digits.h5"
+    zsl("extract", root / "images", store, "--attributes", root / "attributes.csv",
+        "--unseen", root / "unseen.txt")  # fmt: skip
+    zsl("train", "-m", "eszsl", "-d", store, "--device", "cpu", "-q", "--out", root / "run")
+    model = work / "images.onnx"
+    zsl("export", root / "run", "--format", "onnx", "--option", "backbone=efficientnet-lite0",
+        "-o", model)  # fmt: skip
+    files = sorted((root / "images").rglob("*.png"))[:32]
+    return model, [f.read_bytes() for f in files]
+
+
+def serve(model: Path, port: int, threads: int | None) -> subprocess.Popen:
+    args = [sys.executable, "-m", "zsl_toolkit", "serve", str(model), "--port", str(port),
+            "--provider", "cpu"]  # fmt: skip
+    if threads:
+        args += ["--threads", str(threads)]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_ready(url: str, proc: subprocess.Popen) -> None:
+    import httpx
+
+    for _ in range(600):
+        if proc.poll() is not None:
+            raise SystemExit(f"zsl serve exited with {proc.returncode}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("zsl serve did not start")
+
+
+async def load(url: str, bodies: list[dict], n: int, concurrency: int) -> tuple[float, list[float]]:
+    """Send ``n`` requests (cycling over ``bodies``) from ``concurrency`` tasks; (seconds,
+    per-request latencies)."""
+    import httpx
+
+    latencies: list[float] = []
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def worker() -> None:
+            for i in counter:
+                t = time.perf_counter()
+                r = await client.post("/predict", **bodies[i % len(bodies)])
+                latencies.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    raise SystemExit(f"request failed: {r.status_code} {r.text[:200]}")
+
+        for _ in range(min(8, n)):  # warm-up, not timed
+            await client.post("/predict", **bodies[0])
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - start, latencies
+
+
+def direct(
+    model: Path, rows: np.ndarray, n: int, batch: int, threads: int | None
+) -> tuple[float, list[float]]:
+    from zsl_onnx import OnnxPredictor
+
+    predictor = OnnxPredictor(model, "cpu", threads=threads, notice=None)
+    predictor.predict(rows[:batch])
+    calls = max(1, n // batch)
+    latencies = []
+    start = time.perf_counter()
+    for i in range(calls):
+        idx = [(i * batch + j) % len(rows) for j in range(batch)]
+        t = time.perf_counter()
+        predictor.predict(rows[idx], batch_size=batch)
+        latencies.append(time.perf_counter() - t)
+    return time.perf_counter() - start, latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q) * 1000)
+
+
+def measure(name: str, model: Path, bodies: list[dict], rows: np.ndarray, n: int,
+            threads: int | None, port: int) -> list[str]:  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    proc = serve(model, port, threads)
+    lines = []
+    try:
+        wait_ready(url, proc)
+        for c in CONCURRENCY:
+            count = n if c > 1 else max(n // 4, 50)
+            s_time, s_lat = asyncio.run(load(url, bodies, count, c))
+            d_time, d_lat = direct(model, rows, count, c, threads)
+            s_rps, d_rps = count / s_time, (len(d_lat) * c) / d_time
+            lines.append(
+                f"| {name} | {c} | {count} | {s_rps:.0f} | {pct(s_lat, 50):.2f} | "
+                f"{pct(s_lat, 99):.2f} | {d_rps:.0f} | {pct(d_lat, 50):.2f} | "
+                f"{pct(d_lat, 99):.2f} | {s_rps / d_rps:.2f} |"
+            )
+            print(lines[-1], flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests (smoke test)")
+    parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads (both)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--output", default=str(Path(__file__).parent / "results" / "serve.md"))
+    args = parser.parse_args()
+    from PIL import Image
+    from zsl_onnx import OnnxPredictor
+
+    n_features, n_images = (200, 48) if args.quick else (2000, 320)
+    load_before = load_average()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        f_model, f_rows = features_model(work)
+        i_model, i_files = image_model(work)
+        f_bodies = [{"json": {"features": [r.tolist()], "top_k": 5}} for r in f_rows]
+        i_bodies = [
+            {"files": [("images", (f"{k}.png", b, "image/png"))]} for k, b in enumerate(i_files)
+        ]
+        pred = OnnxPredictor(i_model, "cpu", notice=None)
+        i_rows = np.stack([pred.sizing.apply(Image.open(io.BytesIO(b))) for b in i_files])
+        rows = []
+        rows += measure("features (2048-d, 200 classes)", f_model, f_bodies, f_rows, n_features,
+                        args.threads, args.port)  # fmt: skip
+        rows += measure("images (224 px, EfficientNet-Lite0)", i_model, i_bodies, i_rows,
+                        n_images, args.threads, args.port + 1)  # fmt: skip
+    lines = [
+        "# zsl serve vs direct OnnxPredictor calls",
+        "",
+        f"`python benchmarks/bench_serve.py{' --quick' if args.quick else ''}`: one-row requests "
+        "to a `zsl serve` process on 127.0.0.1 (asyncio httpx client in another process) vs "
+        "`OnnxPredictor.predict` in one process on batches of the concurrency (the batch the "
+        "server's batcher can form at best; images already decoded). Latency: per request "
+        "(server) or per call (direct). ratio = server rows/s / direct rows/s.",
+        "",
+        f"CPU: {cpu_name()}, {os.cpu_count()} logical cores, load average "
+        f"{fmt_load(load_before)} before, {fmt_load(load_average())} after; onnxruntime "
+        f"threads: {args.threads or 'default'}; client, server and direct runs share the cores.",
+        "",
+        "| model | concurrency | requests | server rows/s | server p50 ms | server p99 ms | "
+        "direct rows/s | direct p50 ms | direct p99 ms | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    if args.output == "-":
+        print("\n".join(lines))
+    else:
+        write_report(lines, args.output)
+
+
+if __name__ == "__main__":
+    main()
