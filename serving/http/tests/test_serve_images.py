@@ -32,7 +32,9 @@ def test_image_predictions_equal_zsl_predict(digits_model, make_client, tmp_path
     assert not_image.status_code == 422 and "notes.png" in not_image.json()["error"]
     five = files + [files[0]]
     too_many = client.post("/predict", files=five)
-    assert too_many.status_code in (400, 413) and "4" in too_many.json()["error"]
+    assert too_many.status_code == 413 and "at most 4" in too_many.json()["error"]
+    ten = client.post("/predict", files=files * 3)
+    assert ten.status_code == 413 and "at most 4" in ten.json()["error"]
     empty = client.post("/predict", data={"top_k": "1"}, files=[])
     assert empty.status_code in (415, 422)
     features = client.post("/predict", json={"features": [[0.0]]})

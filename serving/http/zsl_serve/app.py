@@ -361,12 +361,13 @@ async def _images(request: Request, server: Server, model: Any) -> tuple[np.ndar
     if not model.takes_images:
         raise UserError(415, 'this model takes features: send JSON {"features": [[...]]}')
     limit = server.config.max_images
+    too_many = UserError(413, f"too many images; the server takes at most {limit} per request")
     try:
-        form = await request.form(max_files=limit, max_fields=16)
+        form = await request.form(max_files=limit + 1, max_fields=16)
     except HTTPException as exc:
-        raise UserError(
-            400, f"unreadable multipart body ({exc.detail}); at most {limit} images per request"
-        ) from None
+        if "too many files" in str(exc.detail).lower():
+            raise too_many from None
+        raise UserError(400, f"unreadable multipart body ({exc.detail})") from None
     uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
     k = _top_k(
         form.get("top_k") if isinstance(form.get("top_k"), str) else None, server.config.top_k
@@ -374,7 +375,7 @@ async def _images(request: Request, server: Server, model: Any) -> tuple[np.ndar
     if not uploads:
         raise UserError(422, "no image files in the form; send one or more files")
     if len(uploads) > limit:
-        raise UserError(413, f"{len(uploads)} images; the server takes at most {limit} per request")
+        raise too_many
     blobs = [(await u.read(), u.filename or f"#{i + 1}") for i, u in enumerate(uploads)]
     await form.close()
     pixels = await asyncio.to_thread(lambda: [model.image(data, name) for data, name in blobs])

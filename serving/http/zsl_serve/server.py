@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -195,7 +195,3 @@ class FileCoordinator:
             data = json.dumps({"model": path, "generation": generation}).encode()
             atomic_write(self.control, lambda fh: fh.write(data))
         return active
-
-
-def with_model(config: ServeConfig, model: str) -> ServeConfig:
-    return replace(config, model=model)
