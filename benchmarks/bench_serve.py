@@ -4,7 +4,7 @@ Two models: a features model (ESZSL on the CUB-shaped ``synthetic-cub`` set: 204
 200 classes) and an image-in model (ESZSL on scikit-learn's digits through EfficientNet-Lite0,
 224 x 224 images). For each, a real ``zsl serve`` process on 127.0.0.1 is sent a fixed number
 of one-row requests (one feature row, or one PNG) at concurrency 1, 8 and 32 by an asyncio
-client (httpx), and the same rows go through ``OnnxPredictor.predict`` in this process in
+client (aiohttp, bodies encoded up front), and the same rows go through ``OnnxPredictor.predict`` in this process in
 batches of the concurrency (the batch the server's dynamic batcher can form at best; images
 as already-decoded pixels, so the direct call does no decoding). Rows per second, and
 p50/p99 latency per request (per call for the direct runs). Localhost only, fixed counts.
@@ -97,26 +97,45 @@ def wait_ready(url: str, proc: subprocess.Popen) -> None:
     raise SystemExit("zsl serve did not start")
 
 
-async def load(url: str, bodies: list[dict], n: int, concurrency: int) -> tuple[float, list[float]]:
-    """Send ``n`` requests (cycling over ``bodies``) from ``concurrency`` tasks; (seconds,
-    per-request latencies)."""
+def encode(bodies: list[dict]) -> list[tuple[bytes, dict[str, str]]]:
+    """Each request's bytes and headers, encoded once up front (httpx's encoders), so the
+    client spends its time sending, not serialising."""
     import httpx
+
+    out = []
+    for kwargs in bodies:
+        request = httpx.Request("POST", "http://127.0.0.1/predict", **kwargs)
+        out.append((request.read(), {"content-type": request.headers["content-type"]}))
+    return out
+
+
+async def load(
+    url: str, bodies: list[tuple[bytes, dict[str, str]]], n: int, concurrency: int
+) -> tuple[float, list[float]]:
+    """Send ``n`` requests (cycling over ``bodies``) from ``concurrency`` tasks over as many
+    keep-alive connections (aiohttp: a light client, so the server is what is measured);
+    (seconds, per-request latencies)."""
+    import aiohttp
 
     latencies: list[float] = []
     counter = iter(range(n))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(url, connector=connector) as client:
+
+        async def post(i: int) -> None:
+            data, headers = bodies[i % len(bodies)]
+            async with client.post("/predict", data=data, headers=headers) as r:
+                await r.read()
+                if r.status != 200:
+                    raise SystemExit(f"request failed: {r.status}")
 
         async def worker() -> None:
             for i in counter:
                 t = time.perf_counter()
-                r = await client.post("/predict", **bodies[i % len(bodies)])
+                await post(i)
                 latencies.append(time.perf_counter() - t)
-                if r.status_code != 200:
-                    raise SystemExit(f"request failed: {r.status_code} {r.text[:200]}")
 
-        for _ in range(min(8, n)):  # warm-up, not timed
-            await client.post("/predict", **bodies[0])
+        await asyncio.gather(*(post(i) for i in range(concurrency)))  # warm-up, not timed
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return time.perf_counter() - start, latencies
@@ -144,7 +163,7 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q) * 1000)
 
 
-def measure(name: str, model: Path, bodies: list[dict], rows: np.ndarray, n: int,
+def measure(name: str, model: Path, bodies: list[tuple[bytes, dict[str, str]]], rows: np.ndarray, n: int,
             threads: int | None, port: int) -> list[str]:  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     proc = serve(model, port, threads)
@@ -199,7 +218,7 @@ def main() -> None:
         "# zsl serve vs direct OnnxPredictor calls",
         "",
         f"`python benchmarks/bench_serve.py{' --quick' if args.quick else ''}`: one-row requests "
-        "to a `zsl serve` process on 127.0.0.1 (asyncio httpx client in another process) vs "
+        "to a `zsl serve` process on 127.0.0.1 (asyncio aiohttp client in another process, bodies encoded up front) vs "
         "`OnnxPredictor.predict` in one process on batches of the concurrency (the batch the "
         "server's batcher can form at best; images already decoded). Latency: per request "
         "(server) or per call (direct). ratio = server rows/s / direct rows/s.",

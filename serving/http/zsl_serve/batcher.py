@@ -1,10 +1,12 @@
 """Dynamic batching: concurrent requests' rows share one onnxruntime run.
 
 A request submits its rows and awaits a future. One worker task takes the first waiting
-request, then keeps collecting for at most ``max_wait`` seconds or until ``max_rows`` rows
-are gathered, runs the graph once in a worker thread (the event loop stays free to accept
-and decode the next requests) and hands each request its slice. Under light load a request
-waits at most ``max_wait``; under heavy load batches fill at once and the wait is zero.
+request and every request already queued behind it, up to ``max_rows`` rows, runs the graph
+once in a worker thread (the event loop stays free to accept and decode the next requests)
+and hands each request its slice; requests arriving meanwhile form the next batch. When the
+last batch served several requests (the server is under concurrent load), the worker also
+waits up to ``max_wait`` seconds for more before running, so batches fill; a lone request
+(the last batch held one) never waits, so batching costs nothing at concurrency 1.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Batcher:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsl-serve-run")
         self._task: asyncio.Task | None = None
         self._closed = False
+        self._last_jobs = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -82,7 +85,8 @@ class Batcher:
                 break
             jobs = [job]
             rows = len(job.rows)
-            deadline = loop.time() + self.max_wait
+            wait = self.max_wait if self._last_jobs > 1 else 0.0
+            deadline = loop.time() + wait
             while rows < self.max_rows:
                 try:
                     nxt = self._queue.get_nowait()
@@ -99,6 +103,7 @@ class Batcher:
                     break
                 jobs.append(nxt)
                 rows += len(nxt.rows)
+            self._last_jobs = len(jobs)
             await self._run(jobs, loop)
 
     async def _run(self, jobs: list[_Job], loop: Any) -> None:
