@@ -256,9 +256,9 @@ def create_app(config: ServeConfig, server: Server | None = None) -> Any:
         try:
             new = await server.coordinator.reload(server, path)
         except (OnnxModelError, ZSLError, OSError) as exc:
-            raise UserError(
-                422, f"cannot load {path}: {_sentence(exc)}; still serving the old model"
-            ) from None
+            reason = _sentence(exc)
+            reason = reason if path in reason else f"{path}: {reason}"
+            raise UserError(422, f"cannot load {reason}; still serving the old model") from None
         return JSONResponse({"reloaded": True, "model": _version(new.model, new.model.table)})
 
     async def predict(request: Request) -> Response:
