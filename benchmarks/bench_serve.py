@@ -4,10 +4,11 @@ Two models: a features model (ESZSL on the CUB-shaped ``synthetic-cub`` set: 204
 200 classes) and an image-in model (ESZSL on scikit-learn's digits through EfficientNet-Lite0,
 224 x 224 images). For each, a real ``zsl serve`` process on 127.0.0.1 is sent a fixed number
 of one-row requests (one feature row, or one PNG) at concurrency 1, 8 and 32 by an asyncio
-client (aiohttp, bodies encoded up front), and the same rows go through ``OnnxPredictor.predict`` in this process in
-batches of the concurrency (the batch the server's dynamic batcher can form at best; images
-as already-decoded pixels, so the direct call does no decoding). Rows per second, and
-p50/p99 latency per request (per call for the direct runs). Localhost only, fixed counts.
+client (aiohttp, request bodies encoded up front), and the same rows go through
+``OnnxPredictor.predict`` in this process in batches of the concurrency (the batch the
+server's dynamic batcher can form at best; images as already-decoded pixels, so the direct
+call does no decoding). Rows per second, and p50/p99 latency per request (per call for the
+direct runs). Localhost only, fixed counts.
 
     python benchmarks/bench_serve.py                 # writes results/serve.md
     python benchmarks/bench_serve.py --quick --output -
@@ -203,10 +204,10 @@ def main() -> None:
         work = Path(tmp)
         f_model, f_rows = features_model(work)
         i_model, i_files = image_model(work)
-        f_bodies = [{"json": {"features": [r.tolist()], "top_k": 5}} for r in f_rows]
-        i_bodies = [
-            {"files": [("images", (f"{k}.png", b, "image/png"))]} for k, b in enumerate(i_files)
-        ]
+        f_bodies = encode([{"json": {"features": [r.tolist()], "top_k": 5}} for r in f_rows])
+        i_bodies = encode(
+            [{"files": [("images", (f"{k}.png", b, "image/png"))]} for k, b in enumerate(i_files)]
+        )
         pred = OnnxPredictor(i_model, "cpu", notice=None)
         i_rows = np.stack([pred.sizing.apply(Image.open(io.BytesIO(b))) for b in i_files])
         rows = []
