@@ -123,8 +123,12 @@ def deployment(config: ServeConfig, replicas: int) -> Any:
         return create_app(config, Server(config, RayCoordinator(actor)))
 
     ingress = serve.ingress(build)()
+    # Ray hides GPUs from actors that do not reserve one: --provider cuda reserves one per
+    # replica; auto and cpu replicas reserve nothing (the batcher's thread does the work).
+    gpus = 1 if config.provider == "cuda" else 0
+    options = {"num_cpus": 0, "num_gpus": gpus}
     return serve.deployment(
-        ingress, name=APP_NAME, num_replicas=replicas, ray_actor_options={"num_cpus": 0}
+        ingress, name=APP_NAME, num_replicas=replicas, ray_actor_options=options
     ).bind()
 
 
@@ -141,7 +145,14 @@ def start(config: ServeConfig, replicas: int, host: str, port: int, address: str
 
 def run_ray(config: ServeConfig, replicas: int, host: str, port: int, address: str | None) -> None:
     """``zsl serve --replicas``: deploy and serve until interrupted."""
-    from ray import serve
+    try:
+        from ray import serve
+    except ModuleNotFoundError:
+        from zsl_toolkit.errors import MissingDependency
+
+        raise MissingDependency(
+            "--replicas needs Ray Serve: pip install -c constraints.txt './serving/http[ray]'"
+        ) from None
 
     start(config, replicas, host, port, address)
     print(f"serving {config.model} on http://{host}:{port} with {replicas} Ray Serve replicas")
