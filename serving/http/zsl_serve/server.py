@@ -118,8 +118,11 @@ class Server:
         return await self.coordinator.sync(self)
 
     async def swap(self, path: str, generation: int) -> Active:
-        """Load ``path`` and make it active (one swap at a time)."""
+        """Load ``path`` and make it active (one swap at a time; a generation already
+        active, reached by a concurrent request, is not loaded twice)."""
         async with self._swap_lock:
+            if self.active is not None and 0 < generation <= self.active.generation:
+                return self.active
             model = await asyncio.to_thread(self.load, path)
             return self.activate(model, generation)
 
