@@ -20,7 +20,9 @@ def test_class_edits_reach_every_replica(model, toy):
     from zsl_serve.server import ServeConfig
 
     port = free_port()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         start(ServeConfig(model=str(model), provider="cpu", threads=1), 2, "127.0.0.1", port, None)
         url = f"http://127.0.0.1:{port}"
@@ -46,4 +48,5 @@ def test_class_edits_reach_every_replica(model, toy):
         assert [c["name"] for c in saved["added"]] == ["kiwi"]
     finally:
         serve.shutdown()
-        ray.shutdown()
+        if started:
+            ray.shutdown()
