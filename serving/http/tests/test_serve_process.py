@@ -98,21 +98,44 @@ def test_soak_mixed_requests(model, toy):
     assert 'route="/predict",status="200"' in metrics
 
 
-def test_workers_share_class_edits(model, toy):
-    """Two worker processes: a class added through one is served by both (each answer
-    carries the answering process's id)."""
+def _both_workers(http: httpx.Client, path: str, check) -> None:
+    """GET ``path`` on fresh connections until both workers answered; every answer passes
+    ``check``."""
+    pids = set()
+    for _ in range(200):
+        r = http.get(path, headers={"connection": "close"})
+        check(r.json())
+        pids.add(r.headers["x-zsl-serve-pid"])
+        if len(pids) == 2:
+            return
+    raise AssertionError("only one worker answered")
+
+
+def test_workers_share_class_edits_and_reloads(model, toy, tmp_path):
+    """Two worker processes: a class added, and a model reloaded, through one are served
+    by both (each answer carries the answering process's id)."""
+    import hashlib
+
+    from serve_testkit import set_metadata
+
+    other = set_metadata(model, tmp_path / "other.onnx", dataset="renamed")
+    other_sha = hashlib.sha256(other.read_bytes()).hexdigest()[:12]
     vector = [0.2] * toy.embedding_dim
     with running_server(str(model), "--provider", "cpu", "--workers", "2") as (url, _):
         with httpx.Client(base_url=url, timeout=30) as http:
             r = http.post("/classes", json={"name": "kiwi", "attributes": vector})
             assert r.status_code == 201, r.text
-            pids = set()
-            for _ in range(200):
-                r = http.get("/classes", headers={"connection": "close"})
-                assert "kiwi" in [c["name"] for c in r.json()["classes"]]
-                pids.add(r.headers["x-zsl-serve-pid"])
-                if len(pids) == 2:
-                    break
-            assert len(pids) == 2, "only one worker answered"
+
+            def has_kiwi(doc):
+                assert "kiwi" in [c["name"] for c in doc["classes"]]
+
+            _both_workers(http, "/classes", has_kiwi)
+            r = http.post("/reload", json={"model": str(other)})
+            assert r.status_code == 200, r.text
+
+            def reloaded(doc):
+                assert doc["model"]["sha256"] == other_sha
+
+            _both_workers(http, "/health", reloaded)
             r = http.post("/predict", json={"features": np.asarray(toy.features[:3]).tolist()})
             assert r.status_code == 200
