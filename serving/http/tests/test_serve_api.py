@@ -138,6 +138,20 @@ def test_refit_model_answers_409(make_client, model, tmp_path):
     assert client.get("/classes").json()["editable"] is False
 
 
+def test_model_exported_without_class_space_says_to_export_again(make_client, model, tmp_path):
+    """A model file from before the class-edit metadata: served, edits refused with a fix."""
+    old = set_metadata(
+        model,
+        tmp_path / "old.onnx",
+        class_edit_mode=None,
+        embedding_output=None,
+        embedding_dim=None,
+    )
+    client = make_client(old)
+    assert client.get("/health").json()["status"] == "ok"
+    _error(client.post("/classes", json={"name": "a", "attributes": [0.1]}), 409, "export")
+
+
 def test_description_uses_the_models_text_encoder(make_client, model, tmp_path, toy, monkeypatch):
     import zsl_serve.server as server
 

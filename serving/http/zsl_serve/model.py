@@ -89,7 +89,11 @@ class ServedModel:
                 f"{self.class_file.path} adds classes but {self.path.name} cannot score them"
             )
         width = self.embedding_dim or 0
-        rows = np.array([c.embedding for c in edits.added], np.float32).reshape(-1, width)
+        rows = (
+            np.array([c.embedding for c in edits.added], np.float32)
+            if edits.added
+            else np.zeros((0, width), np.float32)
+        )
         return ClassTable(
             names=tuple(self.original[i] for i in keep) + tuple(c.name for c in edits.added),
             kinds=tuple(self._original_kinds[i] for i in keep) + ("added",) * len(edits.added),
@@ -107,7 +111,7 @@ class ServedModel:
                 f"method '{self.method}' retrains its classifier to change classes: run "
                 f"`zsl add-class` on the run, export it again and POST /reload"
             )
-        if self.edit_mode == "append":
+        if self.edit_mode in ("append", "unknown"):
             raise NotEditable(
                 f"{self.path.name} was exported without its class-embedding output: export "
                 f"the run again with this zsl-onnx and POST /reload"
