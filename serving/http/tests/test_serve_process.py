@@ -42,7 +42,7 @@ def test_command_line_mistakes(tmp_path, model):
     assert "serve" in _zsl("--help").output
 
 
-def test_soak_mixed_requests(model, toy):
+def test_soak_mixed_requests(model, toy, record_property):
     """2,000 requests, about a third of them bad in six ways: every good one gets the
     graph's answer, every bad one a 4xx, memory stays bounded and /health stays OK."""
     from zsl_onnx import OnnxPredictor
@@ -93,6 +93,7 @@ def test_soak_mixed_requests(model, toy):
             growth = rss_kib(proc.pid) - start_rss
             assert http.get("/health").json()["status"] == "ok"
             metrics = http.get("/metrics").text
+    record_property("rss_growth_kib", growth)
     assert wrong == []
     assert growth < SOAK_RSS_GROWTH_KIB, f"resident memory grew {growth} KiB"
     assert 'route="/predict",status="200"' in metrics
