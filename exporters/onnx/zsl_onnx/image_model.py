@@ -29,17 +29,22 @@ weights file or preprocessing than the store was extracted with fails by orders 
 
 
 class ImageScores(nn.Module):
-    """uint8 images -> (scores, prediction, features)."""
+    """uint8 images -> (scores, prediction, features[, embedding])."""
 
-    def __init__(self, features: nn.Module, inference: nn.Module) -> None:
+    def __init__(
+        self, features: nn.Module, inference: nn.Module, projection: nn.Module | None = None
+    ) -> None:
         super().__init__()
         self.features = features
         self.inference = inference
+        self.projection = projection
 
-    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         f = self.features(images)
         scores = self.inference(f)
-        return scores, scores.argmax(dim=1), f
+        if self.projection is None:
+            return scores, scores.argmax(dim=1), f
+        return scores, scores.argmax(dim=1), f, self.projection(f)
 
 
 class ImageScoresOnly(nn.Module):
@@ -65,8 +70,11 @@ def zsl_images() -> Any:
     return backbones
 
 
-def build(run: Any, name: str, weights: str | None, data: Any) -> tuple[ImageScores, Any]:
-    """(module, backbone) for a run; refused when the backbone does not fit the run."""
+def build(
+    run: Any, name: str, weights: str | None, data: Any, projection: nn.Module | None = None
+) -> tuple[ImageScores, Any]:
+    """(module, backbone) for a run; refused when the backbone does not fit the run.
+    ``projection``: the append method's class-space output (:mod:`zsl_onnx.class_space`)."""
     backbones = zsl_images()
     backbone = backbones.get_backbone(name)
     dim = run.method.spec_.feature_dim
@@ -84,7 +92,7 @@ def build(run: Any, name: str, weights: str | None, data: Any) -> tuple[ImageSco
     if path is not None and not path.is_file():
         raise ConfigError(f"weights {path}: no such file")
     features = backbones.image_features(backbone, path)
-    return ImageScores(features, run.method.inference_module()).eval(), backbone
+    return ImageScores(features, run.method.inference_module(), projection).eval(), backbone
 
 
 def parity_images(data: Any, sizing: Any, store: str | None) -> tuple[np.ndarray, np.ndarray]:
