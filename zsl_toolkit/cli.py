@@ -197,7 +197,11 @@ def list_cmd(verbose, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the information as JSON.")
 def info_cmd(name, kind, as_json) -> None:
     """Everything about one plugin: parameters (defaults, types, allowed values, meaning),
-    citation and published numbers, or an evaluator's metrics, an exporter's options."""
+    citation and published numbers, or an evaluator's metrics, an exporter's options.
+    NAME may also be a run directory: its settings, metrics and any selection."""
+    if (Path(name) / "run.json").is_file() and kind is None:
+        _run_info(name, as_json)
+        return
     from zsl_toolkit.errors import PluginNotFound
     from zsl_toolkit.plugin_info import info, info_lines
     from zsl_toolkit.registry import closest, list_registries
@@ -216,6 +220,20 @@ def info_cmd(name, kind, as_json) -> None:
     for record in records:
         for line in info_lines(record):
             click.echo(line)
+
+
+def _run_info(run_dir: str, as_json: bool) -> None:
+    from zsl_toolkit.rundir import read_metrics, read_record
+    from zsl_toolkit.selection.show import run_lines
+
+    record, metrics = read_record(run_dir), read_metrics(Path(run_dir))
+    if as_json:
+        click.echo(json.dumps({"run_dir": run_dir, "run": record, "metrics": metrics}, indent=2))
+        return
+    for line in run_lines(record):
+        click.echo(line)
+    print_metrics(metrics)
+    _print_selection(record.get("selection"))
 
 
 dataset_option = click.option(
@@ -297,6 +315,33 @@ data_root_option = click.option(
     default=None,
     help="Continue an interrupted run directory from its last checkpoint.",
 )
+@click.option(
+    "--select",
+    "select",
+    multiple=True,
+    metavar="KEY=V1,V2|auto",
+    help="Choose these parameter values on the validation protocol first (repeatable; auto: "
+    "the method's declared candidates).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="--select: concurrent candidates.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="--select: run candidates in local worker processes (default) or as Ray tasks.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="--select: torch threads per candidate (default: cores // jobs).",
+)
 def train(
     method,
     dataset,
@@ -314,10 +359,16 @@ def train(
     quiet,
     as_json,
     resume,
+    select,
+    jobs,
+    executor,
+    threads,
 ) -> None:
     """Train a method on a dataset, evaluate it and write a run directory.
 
     Ctrl-C or SIGTERM stops after saving a checkpoint; `--resume RUN_DIR` continues it.
+    With --select, every candidate is trained on the validation protocol first and the one
+    with the best validation H is trained on the test protocol (see README).
     """
     from zsl_toolkit.errors import ConfigError
 
@@ -325,6 +376,8 @@ def train(
     if resume:
         if method or dataset or params or config_file or out or protocol or dataset_options:
             raise ConfigError("--resume takes only the run directory (and --data-root, --quiet)")
+        if select or jobs or executor or threads:
+            raise ConfigError("--resume continues a selection with the settings it started with")
         from zsl_toolkit.pipeline import resume as run_resume
 
         result = run_resume(resume, root=data_root, quiet=quiet)
@@ -348,6 +401,30 @@ def train(
         quiet=quiet,
         dataset_option_items=dataset_options,
     )
+    if select or settings.select:
+        from zsl_toolkit.selection import train_selected
+
+        result = train_selected(
+            settings.method,
+            settings.dataset,
+            select=list(select) if select else settings.select,
+            params=settings.params,
+            config=settings.config,
+            root=settings.data_root,
+            out=out,
+            evaluators=settings.evaluators,
+            protocol=settings.protocol,
+            dataset_options=settings.dataset_options,
+            executor=executor or "local",
+            jobs=jobs,
+            threads=threads,
+        )
+        _print_run(result, as_json)
+        return
+    if jobs or executor or threads:
+        raise ConfigError(
+            "-j/--jobs, --executor and --threads run --select candidates; no --select given"
+        )
     result = run_train(
         settings.method,
         settings.dataset,
@@ -363,11 +440,23 @@ def train(
 
 
 def _print_run(result: Any, as_json: bool) -> None:
+    selection = result.config.get("selection")
     if as_json:
-        click.echo(json.dumps({"run_dir": str(result.run_dir), "metrics": result.metrics}))
+        out = {"run_dir": str(result.run_dir), "metrics": result.metrics}
+        click.echo(json.dumps(out | ({"selection": selection} if selection else {})))
         return
+    _print_selection(selection)
     click.echo(f"run directory: {result.run_dir}")
     print_metrics(result.metrics)
+
+
+def _print_selection(selection: Any) -> None:
+    """The candidates of a run that selected its settings on validation (else nothing)."""
+    if isinstance(selection, dict):
+        from zsl_toolkit.selection import selection_lines
+
+        for line in selection_lines(selection):
+            click.echo(line)
 
 
 def _stop_on_sigterm() -> None:
@@ -395,10 +484,12 @@ def _stop_on_sigterm() -> None:
 def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     """Reload a run directory and evaluate it on its dataset (no retraining)."""
     from zsl_toolkit.pipeline import evaluate_run
+    from zsl_toolkit.rundir import read_record
 
     metrics = evaluate_run(run_dir, tuple(evaluators) or None, data_root)
+    selection = read_record(run_dir).get("selection")
     if as_json:
-        click.echo(json.dumps(metrics, indent=2))
+        click.echo(json.dumps(metrics | ({"selection": selection} if selection else {}), indent=2))
     elif "uncalibrated" in metrics:  # a calibrated run: both
         click.echo(f"calibrated (gamma = {metrics['calibration_gamma']:.6g}):")
         print_metrics({k: v for k, v in metrics.items() if k != "uncalibrated"})
@@ -406,6 +497,7 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
         print_metrics(metrics["uncalibrated"])
     else:
         print_metrics(metrics)
+    _print_selection(selection)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

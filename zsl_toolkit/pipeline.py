@@ -98,15 +98,37 @@ def train(
     data: ZSLData | None = None,
     protocol: str = "test",
     dataset_options: dict[str, Any] | None = None,
+    select: Any = None,
+    _selection: dict[str, Any] | None = None,
 ) -> RunResult:
     """Train ``method`` on ``dataset``, evaluate, and save a run directory (``out``, else
     :func:`~zsl_toolkit.rundir.default_run_dir`).
+
+    With ``select`` (``"auto"``, ``KEY=v1,v2`` items or ``{KEY: [values]}``), the parameters
+    it names are first chosen on the validation protocol
+    (:func:`zsl_toolkit.selection.train_selected`, whose record ``_selection`` is).
 
     ``data`` may be passed to skip loading (the dataset string is still recorded); it is the
     dataset as loaded, before ``protocol`` (``test``, or ``val``: see
     :mod:`zsl_toolkit.data.protocol`) is applied. ``dataset_options`` are keyword arguments of
     a registered dataset's constructor (recorded in ``run.json``).
     """
+    if select:
+        from zsl_toolkit.selection import train_selected
+
+        return train_selected(
+            method,
+            dataset,
+            select=select,
+            params=params,
+            config=config,
+            root=root,
+            out=out,
+            evaluators=evaluators,
+            data=data,
+            protocol=protocol,
+            dataset_options=dataset_options,
+        )
     check_protocol(protocol, "protocol")
     config = config or TrainConfig()
     method_cls = method_registry().load(method)
@@ -117,10 +139,14 @@ def train(
     if data is None:
         data = load_dataset(dataset, root, options=dataset_options)
     data = apply_protocol(data, protocol)
-    run_dir = make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
+    run_dir = Path(out) if out else default_run_dir(method, dataset, config.seed)
+    if _selection is None:  # a selection's final run goes into the folder it made
+        make_run_dir(run_dir)
     record = new_record(
         method, instance.get_params(), dataset, root, protocol, data, config, evaluators
     )
+    if _selection is not None:
+        record["selection"] = _selection
     if dataset_options:
         record["dataset_options"] = dict(dataset_options)
     write_json(run_dir / RUN_FILE, record)
@@ -138,6 +164,10 @@ def resume(
     of an uninterrupted run with the same seed (on CPU)."""
     run_dir = Path(run_dir)
     record = read_record(run_dir)
+    if record.get("status") == "selecting":
+        from zsl_toolkit.selection import resume_selection
+
+        return resume_selection(run_dir, root=root, quiet=quiet)
     if record.get("status") == "complete":
         raise RunDirError(f"{run_dir}: training already completed; nothing to resume")
     try:

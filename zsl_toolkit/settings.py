@@ -29,8 +29,9 @@ CONFIG_KEYS = (
     "data_root",
     "evaluators",
     "protocol",
+    "select",
 )
-"""Keys a ``--config`` file may hold."""
+"""Keys a ``--config`` file may hold (``select``: see :mod:`zsl_toolkit.selection`)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class RunSettings:
     evaluators: tuple[str, ...]
     protocol: str
     dataset_options: dict[str, Any] = field(default_factory=dict)
+    select: Any = None
 
 
 def _from_run_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +64,9 @@ def _from_run_record(record: dict[str, Any]) -> dict[str, Any]:
     }
     if record.get("evaluators"):
         out["evaluators"] = record["evaluators"]
+    selection = record.get("selection")
+    if isinstance(selection, dict) and "axes" in selection:  # select again, as that run did
+        out.update(params=selection.get("given_params") or {}, select=selection["axes"])
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -170,4 +175,5 @@ def run_settings(
         protocol=protocol
         or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
         dataset_options=options,
+        select=file_cfg.get("select"),
     )

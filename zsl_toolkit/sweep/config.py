@@ -35,7 +35,7 @@ SWEEP_KEYS = {
     "datasets",
     "protocol",
 }
-METHOD_RESERVED = {"method", "epochs", "batch_size", "variants"}
+METHOD_RESERVED = {"method", "epochs", "batch_size", "variants", "select"}
 DATASET_KEYS = {"name", "root"}
 
 
@@ -65,6 +65,9 @@ class MethodEntry:
     batch_size: int | None = None
     where: dict[str, str] = field(default_factory=dict)
     table: str = ""
+    #: The table's ``select`` as written (``"auto"`` or a table of KEY = [values]): each trial
+    #: then chooses those parameters on validation (:mod:`zsl_toolkit.selection`).
+    select: Any = None
 
 
 @dataclass(frozen=True)
@@ -349,8 +352,11 @@ def _methods(value: Any, loc: _Locator) -> tuple[MethodEntry, ...]:
                 batch_size=batch,
                 where=where,
                 table=loc.where(tpath),
+                select=table.get("select"),
             )
         )
+        if "select" in table:
+            where["select"] = loc.where(tpath, "select")
     return tuple(out)
 
 

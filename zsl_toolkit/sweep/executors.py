@@ -125,6 +125,42 @@ class LocalExecutor:
             self._env.__exit__(None, None, None)
 
 
+class InlineExecutor:
+    """One trial at a time in this process, with ``threads`` torch threads (restored after):
+    for a single slot, where starting a worker process would only add its start-up time
+    (a selection run with one job, or one nested in a sweep's worker)."""
+
+    name = "inline"
+
+    def __init__(self, threads: int) -> None:
+        self.slots = 1
+        self.threads = threads
+        self._payloads: dict[int, dict[str, Any]] = {}
+
+    def __enter__(self) -> InlineExecutor:
+        return self
+
+    def submit(self, payload: dict[str, Any]) -> Any:
+        handle = len(self._payloads) + 1
+        self._payloads[handle] = payload
+        return handle
+
+    def wait(self, handles: Sequence[Any], timeout: float) -> list[tuple[Any, dict[str, Any]]]:
+        """Runs the first submitted trial to completion (the runner marks it running first)."""
+        import torch
+
+        handle = handles[0]
+        before = torch.get_num_threads()
+        try:
+            with thread_env(self.threads):
+                return [(handle, run_trial(self._payloads.pop(handle)))]
+        finally:
+            torch.set_num_threads(before)
+
+    def __exit__(self, *exc: object) -> None:
+        self._payloads.clear()
+
+
 def import_ray() -> Any:
     """Ray, or a one-line error saying how to install it."""
     try:
@@ -215,14 +251,17 @@ class RayExecutor:
 
 def make_executor(
     kind: str, jobs: int | None, threads: int | None, address: str | None = None
-) -> LocalExecutor | RayExecutor:
-    """An executor by name; ``threads`` defaults to the local cores divided by ``jobs``."""
-    if kind not in EXECUTORS:
+) -> LocalExecutor | RayExecutor | InlineExecutor:
+    """An executor by name; ``threads`` defaults to the local cores divided by ``jobs``.
+    ``inline`` (not a ``zsl sweep`` choice) runs one trial at a time in this process."""
+    if kind not in EXECUTORS and kind != "inline":
         raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got '{kind}'")
     if jobs is not None and jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     if threads is not None and threads < 1:
         raise ConfigError(f"--threads must be >= 1, got {threads}")
+    if kind == "inline":
+        return InlineExecutor(threads or available_cores())
     if kind == "ray":
         import_ray()  # fail before anything is created
         if threads is None:

@@ -289,6 +289,7 @@ def to_markdown(
         lines += ["", "Published: the numbers the method's paper reports (percent), for reference."]
     if show_protocol:
         lines += _selection_markdown(select_on_validation(cells))
+    lines += _trial_selections(sweep_dir, trials)
     fixed = _fixed_params(cells)
     if fixed:
         lines += ["", "Fixed parameters: " + "; ".join(fixed) + "."]
@@ -301,6 +302,20 @@ def to_markdown(
             what = f"{t.label} ({shown})" if shown else t.label
             lines.append(f"- `{t.id}` {what} on {t.dataset}, seed {t.seed}: {error}")
     return "\n".join(lines) + "\n"
+
+
+def _trial_selections(sweep_dir: Path, trials: list[Trial]) -> list[str]:
+    """What each trial that carried a ``select`` chose on validation (its run.json)."""
+    from zsl_toolkit.rundir import RUN_FILE
+    from zsl_toolkit.selection.show import selection_markdown
+
+    rows = []
+    for t in trials:
+        record = read_json(trial_dir(sweep_dir, t.id) / RUN_FILE) if "select" in t.config else None
+        if isinstance(record, dict) and isinstance(record.get("selection"), dict):
+            rows.append((f"`{t.id}`", record["selection"]))
+    text = selection_markdown(rows)
+    return ["", *text.rstrip("\n").split("\n")] if text else []
 
 
 def _selection_markdown(selections: list[Selection]) -> list[str]:

@@ -48,7 +48,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
     try:
         import torch
 
-        from zsl_toolkit.errors import ZSLError
+        from zsl_toolkit.errors import TrainingInterrupted, ZSLError
         from zsl_toolkit.io import write_json
         from zsl_toolkit.pipeline import train
         from zsl_toolkit.settings import run_settings
@@ -83,7 +83,10 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
                 evaluators=settings.evaluators,
                 data=data,
                 protocol=settings.protocol,
+                select=cfg.get("select"),
             )
+        except TrainingInterrupted:  # stopped, not failed: the caller decides what follows
+            raise KeyboardInterrupt from None
         except ZSLError as exc:
             return _failed(info, started, str(exc), None)
         write_json(run_dir / TRIAL_FILE, {"id": payload["id"], "config": cfg})
