@@ -119,10 +119,10 @@ def test_evaluate_info_and_config_file_show_and_reuse_the_selection(tmp_path):
     # A run.json as --config selects again over the same grid.
     again = tmp_path / "again"
     assert zsl("train", "--config", run / "run.json", "-q", "-o", again).exit_code == 0
-    assert _record(again)["selection"]["candidates"] == sel["candidates"] or all(
-        a["params"] == b["params"] and a["metrics"]["gzsl"] == b["metrics"]["gzsl"]
-        for a, b in zip(_record(again)["selection"]["candidates"], sel["candidates"], strict=True)
-    )
+    redone = _record(again)["selection"]["candidates"]
+    assert [(c["params"], c["metrics"]["gzsl"]) for c in redone] == [
+        (c["params"], c["metrics"]["gzsl"]) for c in sel["candidates"]
+    ]
 
 
 def test_the_choice_does_not_depend_on_the_test_split(tmp_path):
@@ -199,7 +199,7 @@ def test_resume_keeps_completed_candidates_third_party_method(
         "0.1",
         "10.0",
         "10.0",
-        _record(run)["params"]["lam"].__repr__(),
+        str(_record(run)["params"]["lam"]),
     ]
     sel = _record(run)["selection"]
     assert [c["params"] for c in sel["candidates"]] == [{"lam": 1.0}, {"lam": 0.1}, {"lam": 10.0}]
@@ -218,7 +218,10 @@ def test_parallel_candidates_give_the_same_selection(tmp_path):
         assert result.exit_code == 0, result.output
         runs[jobs] = _record(run)["selection"]
     assert runs["2"]["executor"]["kind"] == "local" and runs["1"]["executor"]["kind"] == "inline"
-    assert runs["1"]["candidates"] == runs["2"]["candidates"]
+    def scores(sel: dict) -> list:
+        return [(c["id"], c["params"], c["metrics"]["gzsl"]) for c in sel["candidates"]]
+
+    assert scores(runs["1"]) == scores(runs["2"])
     assert runs["1"]["chosen"] == runs["2"]["chosen"]
 
 
@@ -227,10 +230,11 @@ def test_a_vae_method_selects_with_few_epochs(tmp_path):
     from zsl_toolkit.pipeline import train
     from zsl_toolkit.training import TrainConfig
 
+    quick = {k: v for k, v in CADAVAE.quick_params.items() if k != "unseen_samples"}
     result = train(
         "cada-vae",
         "toy",
-        params=dict(CADAVAE.quick_params),
+        params=quick,
         config=TrainConfig(device="cpu", epochs=2, quiet=True),
         out=tmp_path / "run",
         select=["unseen_samples=20,40"],

@@ -490,7 +490,8 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     selection = read_record(run_dir).get("selection")
     if as_json:
         click.echo(json.dumps(metrics | ({"selection": selection} if selection else {}), indent=2))
-    elif "uncalibrated" in metrics:  # a calibrated run: both
+        return
+    if "uncalibrated" in metrics:  # a calibrated run: both
         click.echo(f"calibrated (gamma = {metrics['calibration_gamma']:.6g}):")
         print_metrics({k: v for k, v in metrics.items() if k != "uncalibrated"})
         click.echo("uncalibrated:")
