@@ -62,7 +62,7 @@ def _val_runs(run: Path) -> dict[str, dict]:
 def test_select_trains_candidates_on_validation_and_the_choice_on_test(tmp_path):
     run = tmp_path / "run"
     result = zsl(
-        "train", "-m", "eszsl", "-d", "synthetic", "--device", "cpu", "-q", "-o", run,
+        "train", "-m", "eszsl", "-d", "toy", "--device", "cpu", "-q", "-o", run,
         "--select", "gamma=1,100,1000", "--select", "lam=1,10",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -135,7 +135,7 @@ def test_the_choice_does_not_depend_on_the_test_split(tmp_path):
     from zsl_toolkit.selection import train_selected
     from zsl_toolkit.training import TrainConfig
 
-    data = load_dataset("synthetic")
+    data = load_dataset("toy")
     save_h5(data, tmp_path / "a.h5")
     rng = np.random.default_rng(0)
     features = data.features.copy()
@@ -218,6 +218,7 @@ def test_parallel_candidates_give_the_same_selection(tmp_path):
         assert result.exit_code == 0, result.output
         runs[jobs] = _record(run)["selection"]
     assert runs["2"]["executor"]["kind"] == "local" and runs["1"]["executor"]["kind"] == "inline"
+
     def scores(sel: dict) -> list:
         return [(c["id"], c["params"], c["metrics"]["gzsl"]) for c in sel["candidates"]]
 
@@ -252,13 +253,15 @@ def test_a_vae_method_selects_with_few_epochs(tmp_path):
 
 
 def test_a_sweep_trial_can_select(tmp_path):
-    from zsl_toolkit.sweep import parse_sweep_config, run_sweep, write_report
+    from zsl_toolkit.sweep import load_sweep_config, run_sweep, write_report
 
-    cfg = parse_sweep_config(
+    (tmp_path / "s.toml").write_text(
         '[sweep]\nname = "s"\nseeds = [0]\ndevice = "cpu"\ndatasets = ["toy"]\n'
-        "[methods.eszsl]\nlam = [1.0, 10.0]\nselect = {gamma = [10.0, 1000.0]}\n",
-        "s.toml",
+        "[methods.eszsl]\nlam = [1.0, 10.0]\nselect = {gamma = [10.0, 1000.0]}\n"
     )
+    dry = zsl("sweep", tmp_path / "s.toml", "--dry-run")
+    assert dry.exit_code == 0 and dry.output.count("[selects gamma on validation]") == 2
+    cfg = load_sweep_config(tmp_path / "s.toml")
     outcome = run_sweep(cfg, tmp_path / "sweep", quiet=True)
     assert not outcome.failed and len(outcome.ran) == 2
     for tid in outcome.ran:
