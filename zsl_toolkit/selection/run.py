@@ -74,7 +74,9 @@ def choose(candidates: Sequence[Mapping[str, Any]]) -> int:
     return defaults[0] if defaults else tied[0]
 
 
-def _sweep_config(method: str, dataset: str, sel: Mapping[str, Any], train: Mapping[str, Any]):
+def _sweep_config(
+    method: str, dataset: str, sel: Mapping[str, Any], train: Mapping[str, Any]
+) -> Any:
     """The candidates as a one-method, one-dataset, one-seed sweep under ``val``."""
     from zsl_toolkit.sweep.config import DatasetEntry, MethodEntry, SweepConfig
 
@@ -159,13 +161,17 @@ def train_selected(
         "default": default_point(method_cls, fixed, axes),
         "given_params": fixed,
         "evaluators": [*evaluators, *(() if CRITERION[0] in evaluators else (CRITERION[0],))],
-        "data_root": str(root) if root is not None else None,
+        "data_root": str(Path(root).expanduser().resolve()) if root is not None else None,
         "executor": {"kind": kind, "jobs": jobs, "threads": threads, "ray_address": ray_address},
         "candidates": [],
         "chosen": None,
     }
     sel = canonical(sel)
-    plan_trials(_sweep_config(method, dataset, sel, config.to_dict()))  # validates every trial
+    # Candidates see the dataset as a resumed selection will (an absolute path, or a name),
+    # so their ids, and with them the completed ones, are found again.
+    path = Path(dataset).expanduser()
+    spelled = str(path.resolve()) if path.exists() else dataset
+    plan_trials(_sweep_config(method, spelled, sel, config.to_dict()))  # validates every trial
     if data is None:
         data = load_dataset(dataset, root)
     tested = apply_protocol(data, protocol)
@@ -191,7 +197,7 @@ def resume_selection(
     if record.get("status") != SELECTING or not isinstance(sel, dict):
         raise RunDirError(f"{run_dir}: not an interrupted selection")
     if root is not None:
-        sel["data_root"] = str(root)
+        sel["data_root"] = str(Path(root).expanduser().resolve())
     try:
         config = run_train_config(record, quiet)
     except (KeyError, TypeError) as exc:
