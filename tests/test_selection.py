@@ -322,6 +322,16 @@ def test_auto_without_declared_candidates_and_bad_sweep_select(tmp_path, fake_di
         plan_trials(cfg)
 
 
+def test_auto_leaves_fixed_parameters_fixed():
+    from zsl_toolkit.methods.eszsl import ESZSL
+    from zsl_toolkit.selection.spec import SelectSpec, candidate_axes
+
+    axes = candidate_axes(SelectSpec(auto=True), ESZSL, "eszsl", {"gamma": 5.0})
+    assert axes == {"lam": list(ESZSL.select_candidates["lam"])}
+    axes = candidate_axes(SelectSpec(True, {"lam": [2.0]}), ESZSL, "eszsl", {})
+    assert axes == {"gamma": list(ESZSL.select_candidates["gamma"]), "lam": [2.0]}
+
+
 def test_conformance_checks_declared_candidates():
     from zsl_toolkit.methods.eszsl import ESZSL
     from zsl_toolkit.testing.conformance import check_select_candidates

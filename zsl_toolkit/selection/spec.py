@@ -97,12 +97,13 @@ def declared_axes(method_cls: Any) -> dict[str, list[Any]]:
 def candidate_axes(
     spec: SelectSpec, method_cls: Any, method: str, fixed: Mapping[str, Any]
 ) -> dict[str, list[Any]]:
-    """The grid a selection trains: declared axes (with ``auto``) overlaid by explicit ones;
-    checked against the parameters fixed by ``--param`` and de-duplicated."""
+    """The grid a selection trains: declared axes (with ``auto``, less those ``fixed`` sets)
+    overlaid by explicit ones, which must not be fixed too; values de-duplicated."""
     axes: dict[str, list[Any]] = {}
-    if spec.auto:
-        axes.update(declared_axes(method_cls))
-        if not axes and not spec.axes:
+    if spec.auto:  # a declared key the user fixed stays fixed
+        declared = declared_axes(method_cls)
+        axes.update({k: v for k, v in declared.items() if k not in fixed})
+        if not declared and not spec.axes:
             raise ConfigError(
                 f"--select auto: method {method} declares no candidates "
                 f"(select_candidates); give KEY=v1,v2,... instead"
