@@ -115,6 +115,7 @@ def test_evaluate_info_and_config_file_show_and_reuse_the_selection(tmp_path):
     assert info.exit_code == 0, info.output
     assert "method:      eszsl" in info.output and "(default)" in info.output
     assert "chosen: gamma=" in info.output
+    assert json.loads(zsl("info", run, "--json").output)["run"]["selection"] == sel
 
     # A run.json as --config selects again over the same grid.
     again = tmp_path / "again"
