@@ -62,8 +62,7 @@ def measure(method: str, dataset: str, seed: int) -> list[str]:
         f"{100 * default['metrics']['gzsl']['H']:.1f}",
         f"{100 * best['metrics']['gzsl']['H']:.1f}",
         f"{_pct(plain.metrics, 'U')} / {_pct(plain.metrics, 'S')} / {_pct(plain.metrics, 'H')}",
-        f"{_pct(chosen.metrics, 'U')} / {_pct(chosen.metrics, 'S')} / "
-        f"{_pct(chosen.metrics, 'H')}",
+        f"{_pct(chosen.metrics, 'U')} / {_pct(chosen.metrics, 'S')} / {_pct(chosen.metrics, 'H')}",
         f"{change:+.1f}",
         f"{wall:.0f}",
     ]
