@@ -133,7 +133,8 @@ def test_the_choice_does_not_depend_on_the_test_split(tmp_path):
 
     from zsl_toolkit.data.hdf5 import save_h5
     from zsl_toolkit.data.resolve import load_dataset
-    from zsl_toolkit.selection import train_selected
+    from zsl_toolkit.settings import RunSettings
+    from zsl_toolkit.sweep.select import train_selected
     from zsl_toolkit.training import TrainConfig
 
     data = load_dataset("toy")
@@ -150,10 +151,12 @@ def test_the_choice_does_not_depend_on_the_test_split(tmp_path):
     for name in ("a", "b"):
         results.append(
             train_selected(
-                "eszsl",
-                str(tmp_path / f"{name}.h5"),
-                select={"gamma": [1.0, 100.0, 1000.0], "lam": [1.0, 10.0]},
-                config=TrainConfig(device="cpu", quiet=True),
+                RunSettings(
+                    "eszsl",
+                    str(tmp_path / f"{name}.h5"),
+                    config=TrainConfig(device="cpu", quiet=True),
+                    select={"gamma": [1.0, 100.0, 1000.0], "lam": [1.0, 10.0]},
+                ),
                 out=tmp_path / f"run-{name}",
             )
         )
@@ -229,17 +232,20 @@ def test_parallel_candidates_give_the_same_selection(tmp_path):
 
 def test_a_vae_method_selects_with_few_epochs(tmp_path):
     from zsl_toolkit.methods.vae.cada import CADAVAE
-    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
+    from zsl_toolkit.sweep.select import train_selected
     from zsl_toolkit.training import TrainConfig
 
     quick = {k: v for k, v in CADAVAE.quick_params.items() if k != "unseen_samples"}
-    result = train(
-        "cada-vae",
-        "toy",
-        params=quick,
-        config=TrainConfig(device="cpu", epochs=2, quiet=True),
+    result = train_selected(
+        RunSettings(
+            "cada-vae",
+            "toy",
+            params=quick,
+            config=TrainConfig(device="cpu", epochs=2, quiet=True),
+            select=["unseen_samples=20,40"],
+        ),
         out=tmp_path / "run",
-        select=["unseen_samples=20,40"],
     )
     sel = result.config["selection"]
     assert [c["params"] for c in sel["candidates"]] == [

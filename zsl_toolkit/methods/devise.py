@@ -45,6 +45,17 @@ class DeViSE(RankingCompatibilityMethod):
 
     Class editing: as every :class:`RankingCompatibilityMethod`, a class is its embedding row;
     adding or removing one retrains nothing and leaves the other classes' scores unchanged.
+
+    Parameters
+    ----------
+    margin : float
+        How far the true class's score must exceed each other seen class's before the hinge
+        rank loss is zero.
+    lr : float
+        Adam learning rate of the projection ``W``.
+    preprocess : {"none", "minmax", "l2"}
+        Feature preprocessing fitted on trainval ("l2": unit-norm features, so the margin
+        means the same on every dataset).
     """
 
     citation = (

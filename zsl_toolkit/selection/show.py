@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zsl_toolkit.runs.record import RunRecord
 
 
 def _value(v: Any) -> str:
@@ -53,23 +56,22 @@ def selection_lines(selection: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def run_lines(record: Mapping[str, Any]) -> list[str]:
+def run_lines(record: RunRecord) -> list[str]:
     """A run's identity for ``zsl info RUN``: method, dataset, protocol, status, the
     parameters that differ from the method's defaults where the method is installed."""
-    params = record.get("params") or {}
+    params = dict(record.params)
     try:
-        from zsl_toolkit.registry import method_registry
+        from zsl_toolkit.methods.registry import method_registry
 
-        defaults = method_registry().load(str(record.get("method"))).param_defaults()
+        defaults = method_registry().load(record.method).param_defaults()
         params = {k: v for k, v in params.items() if k not in defaults or defaults[k] != v}
     except Exception:  # noqa: BLE001 - a run of a method no longer installed: show all
         pass
-    train = record.get("train") or {}
     return [
-        f"method:      {record.get('method')}",
-        f"dataset:     {record.get('dataset')} ({record.get('protocol', 'test')} protocol)",
-        f"status:      {record.get('status')}",
-        f"seed:        {train.get('seed')}   epochs: {train.get('epochs') or 'default'}",
+        f"method:      {record.method}",
+        f"dataset:     {record.dataset.name} ({record.protocol} protocol)",
+        f"status:      {record.status}",
+        f"seed:        {record.seed}   epochs: {record.epochs or 'default'}",
         f"parameters:  {point_text(params) if params else 'defaults'}",
     ]
 

@@ -44,7 +44,7 @@ def _typed(method_cls: Any, key: str, raw: list[str], where: str) -> list[Any]:
 
 def parse_select_items(items: Sequence[str], method_cls: Any) -> SelectSpec:
     """``--select`` items (``auto`` or ``KEY=v1,v2,...``), typed for ``method_cls``."""
-    from zsl_toolkit.sweep.config import split_values
+    from zsl_toolkit.values import split_values
 
     auto = False
     axes: dict[str, list[Any]] = {}
@@ -112,7 +112,7 @@ def candidate_axes(
     valid = method_cls.param_defaults()
     for key in axes:
         if key not in valid:
-            from zsl_toolkit.methods.base import parameter_hint
+            from zsl_toolkit.params import parameter_hint
 
             hint = parameter_hint(key, valid)
             raise ConfigError(
@@ -155,3 +155,17 @@ def check_candidates(
             shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
             raise ConfigError(f"--select candidate ({shown}): {exc}") from None
     return points
+
+
+def as_spec(select: Any, method_cls: Any) -> SelectSpec:
+    """A :class:`SelectSpec` from what a caller may pass: one already, ``"auto"``, ``--select``
+    items, or a ``{KEY: [values]}`` mapping (a config's ``[select]`` table)."""
+    if isinstance(select, SelectSpec):
+        return select
+    if isinstance(select, str):
+        return parse_select_items([select], method_cls)
+    if isinstance(select, Mapping):
+        return spec_from_config(dict(select), method_cls, "select")
+    if isinstance(select, Sequence):
+        return parse_select_items([str(s) for s in select], method_cls)
+    raise ConfigError(f"select: expected {AUTO!r}, KEY=v1,v2 items or a table, got {select!r}")

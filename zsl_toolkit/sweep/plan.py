@@ -132,8 +132,8 @@ def _resolve_dataset(
 ) -> tuple[str, str | None, dict[str, str | None]]:
     """(dataset spec passed to training, absolute data root or None, the two as spelled for
     the trial id), checked to exist."""
+    from zsl_toolkit.data.registry import dataset_registry
     from zsl_toolkit.data.resolve import data_root, looks_like_path
-    from zsl_toolkit.registry import dataset_registry
 
     registry = dataset_registry()
     resolved_root = data_root(root)
@@ -164,8 +164,8 @@ def _resolve_dataset(
 
 def _method_points(entry: MethodEntry) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Every parameter point of a method entry, checked by name and type, and the swept names."""
+    from zsl_toolkit.methods.registry import method_registry
     from zsl_toolkit.params import check_params
-    from zsl_toolkit.registry import method_registry
 
     try:
         cls = method_registry().load(entry.method)
@@ -214,7 +214,7 @@ def _select_axes(entry: MethodEntry, point: dict[str, Any]) -> dict[str, list[An
     without one): the trial then selects those parameters on validation."""
     if entry.select is None:
         return None
-    from zsl_toolkit.registry import method_registry
+    from zsl_toolkit.methods.registry import method_registry
     from zsl_toolkit.selection.spec import candidate_axes, check_candidates, spec_from_config
 
     where = entry.where.get("select", entry.table)
@@ -229,7 +229,8 @@ def _select_axes(entry: MethodEntry, point: dict[str, Any]) -> dict[str, list[An
 
 def plan_trials(config: SweepConfig) -> list[Trial]:
     """Every trial of ``config``, validated; raises a one-line ZSLError on the first problem."""
-    from zsl_toolkit.registry import evaluator_registry, method_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
+    from zsl_toolkit.methods.registry import method_registry
 
     from_file = bool(config.text)
     for name in config.evaluators:

@@ -13,10 +13,11 @@ import numpy as np
 import torch
 
 from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.data.registry import dataset_registry
 from zsl_toolkit.data.synthetic import Toy
 from zsl_toolkit.evaluation.base import Evaluator
 from zsl_toolkit.methods.base import InferenceModule, Method
-from zsl_toolkit.registry import dataset_registry, method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.training import TrainConfig, Trainer
 
 
@@ -46,7 +47,8 @@ def check_method(
     its primary stage's epochs.
     """
     from zsl_toolkit.pipeline import train
-    from zsl_toolkit.rundir import load_run
+    from zsl_toolkit.runs.load import load_run
+    from zsl_toolkit.settings import RunSettings
 
     name = method if isinstance(method, str) else None
     cls = method_registry().load(method) if isinstance(method, str) else method
@@ -92,14 +94,10 @@ def check_method(
         ) from exc
 
     if name is not None:
-        run = train(
-            name,
-            "toy",
-            params=params,
-            config=TrainConfig(epochs=epochs, device="cpu", quiet=True),
-            out=tmp_path / f"{name}-run",
-            data=data,
+        settings = RunSettings(
+            name, "toy", params=params, config=TrainConfig(epochs=epochs, device="cpu", quiet=True)
         )
+        run = train(settings, out=tmp_path / f"{name}-run", data=data)
         reloaded = load_run(run.run_dir)
         assert np.array_equal(reloaded.method.predict_scores(xs), run.method.predict_scores(xs)), (
             "scores after save/load differ from the trained model's"
@@ -116,7 +114,7 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
     classes' scores unchanged; the edited run's ``run.json`` spec matches its model."""
     from zsl_toolkit.editing import NewClass, add_classes, remove_classes
     from zsl_toolkit.methods.base import ModelSpec
-    from zsl_toolkit.rundir import load_run, load_run_data
+    from zsl_toolkit.runs.load import load_run, load_run_data
 
     original = load_run(run_dir)
     method = original.method
@@ -137,7 +135,7 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
             "class_names": (*spec.class_names, "extra"),
         }
     )
-    probe = cls.create(original.config["params"])
+    probe = cls.create(dict(original.record.params))
     probe.setup(bigger)
     declared = probe.class_indexed()
     old_state = method.modules().state_dict()
@@ -147,14 +145,14 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
                 f"{cls.__name__}: {key} changes shape with the class set but class_indexed() "
                 f"does not name it"
             )
-    data = load_run_data(original.config)
+    data = load_run_data(original.record)
     x = data.features
     before = method.predict_scores(x)
     vector = tuple(float(v) for v in data.class_embeddings.mean(axis=0))
     added = add_classes(run_dir, [NewClass("extra-class", vector)], out=tmp_path / "added")
     after = load_run(added.run_dir).method.predict_scores(x)
     assert after.shape == (len(x), spec.n_classes + 1), "an added class must get a score column"
-    assert added.config["spec"]["class_names"][-1] == "extra-class"
+    assert added.record.spec["class_names"][-1] == "extra-class"
     if cls.class_edit == "append":
         assert np.array_equal(after[:, : spec.n_classes], before), (
             "adding a class changed the scores of existing classes (append edits must not)"
@@ -278,7 +276,7 @@ def check_evaluator(evaluator: str | type[Evaluator]) -> dict[str, Any]:
     import json
 
     from zsl_toolkit.evaluation.base import EvalInput
-    from zsl_toolkit.registry import evaluator_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
 
     cls = evaluator_registry().load(evaluator) if isinstance(evaluator, str) else evaluator
     name = cls.__name__

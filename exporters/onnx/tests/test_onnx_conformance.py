@@ -10,17 +10,18 @@ import numpy as np
 import pytest
 from zsl_onnx import OnnxExporter, OnnxPredictor
 
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 
 
 @pytest.mark.parametrize("name", method_registry().names())
 def test_every_method_exports_with_parity(name, toy, tmp_path):
     from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     params = dict(method_registry().load(name).quick_params)
     config = TrainConfig(epochs=1, device="cpu", quiet=True, checkpoint_every=0)
-    run = train(name, "toy", params=params, config=config, out=tmp_path / "run", data=toy)
+    run = train(RunSettings(name, "toy", params, config), out=tmp_path / "run", data=toy)
 
     report = OnnxExporter().export_with_report(run, tmp_path / "model.onnx", {})
     assert report.parity.passed, report.parity.summary()

@@ -43,7 +43,7 @@ from zsl_onnx.parity import ParityReport, check_parity
 from zsl_toolkit.errors import ConfigError, ExportError
 from zsl_toolkit.export.base import Exporter, ExporterOption, io_spec
 from zsl_toolkit.io import atomic_write
-from zsl_toolkit.rundir import RunResult, load_run_data
+from zsl_toolkit.runs.load import RunResult, load_run_data
 
 EXAMPLE_BATCH = 2
 """Rows in the tracing example; 1 would let the tracer specialise the batch axis."""
@@ -115,7 +115,7 @@ class OnnxExporter(Exporter):
         data = _test_data(run, options.get("data_root"))
         index = np.concatenate([data.splits["test_seen"], data.splits["test_unseen"]])
         features = data.features[index]
-        method = run.config.get("method", "?")
+        method = run.record.method
         extra_meta: dict[str, str] = {}
         stored = np.zeros((0, 0))
         scores, prediction = spec.output_names
@@ -129,7 +129,7 @@ class OnnxExporter(Exporter):
             from zsl_images.preprocess import sizing_of
 
             features, stored = image_model.parity_images(
-                data, sizing_of(backbone), run.config.get("dataset_path")
+                data, sizing_of(backbone), run.record.dataset.path
             )
             model = to_onnx_model(
                 image_module,
@@ -187,7 +187,7 @@ class OnnxExporter(Exporter):
             if not parity.passed:
                 raise ExportError(
                     f"onnxruntime disagrees with PyTorch for method "
-                    f"'{run.config.get('method', '?')}': {parity.summary()}; "
+                    f"'{run.record.method}': {parity.summary()}; "
                     f"nothing was written to {output}"
                 )
             if stored.size:
@@ -226,11 +226,8 @@ def _opset(opset: int | None) -> int | None:
 
 def _test_data(run: RunResult, root: str | None) -> Any:
     """The run's dataset, reloaded as evaluate_run does and checked against the run."""
-    record = run.config
-    if not (record.get("dataset_path") or record.get("dataset")):
-        raise ExportError("the run records no dataset; parity needs its test features")
-    data = load_run_data(record, root)
-    dataset = record.get("dataset_path") or record.get("dataset")
+    data = load_run_data(run.record, root)
+    dataset = run.record.dataset.spec
     spec = run.method.spec_
     if data.feature_dim != spec.feature_dim or data.n_classes != spec.n_classes:
         raise ExportError(

@@ -1,5 +1,5 @@
 """Train every candidate on the validation protocol, choose by validation H, train the choice
-on the test protocol: one run directory that holds all of it.
+on the test protocol: one run directory that holds all of it (``zsl train --select``).
 
 The candidates are a sweep (:mod:`zsl_toolkit.sweep`) of one method, one dataset and one seed
 under ``--protocol val``, run by the sweep's executors into ``RUN_DIR/selection/`` (its trials
@@ -8,70 +8,42 @@ are ordinary run directories). That gives the sweep's parallelism (``jobs``, Ray
 protocol (:mod:`zsl_toolkit.data.protocol`) removes the test classes and their images before
 any candidate sees the data, so test numbers cannot enter the choice.
 
-``run.json`` holds the whole selection under its ``selection`` key: the grid, each candidate's
-validation metrics, the choice and the rule. While candidates train the run's status is
-``selecting``; ``zsl train --resume RUN_DIR`` continues from there.
+``run.json`` holds the whole selection under its ``selection`` key
+(:mod:`zsl_toolkit.selection.record`): the grid, each candidate's validation metrics, the
+choice and the rule. While candidates train the run's status is ``selecting``;
+``zsl train --resume RUN_DIR`` continues from there.
+
+A sweep trial may itself select (a method table's ``select``): :func:`run_trial` is the trial
+function that runs those, and :func:`run_sweep` the sweep that uses it. The sweep's runner and
+worker take that function as an argument rather than importing this module, which imports them.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted, TrialsFailed
-from zsl_toolkit.selection.spec import (
-    AUTO,
-    SelectSpec,
-    candidate_axes,
-    check_candidates,
-    parse_select_items,
-    spec_from_config,
+from zsl_toolkit.selection.record import (
+    CRITERION,
+    SELECTING,
+    SELECTION_DIR,
+    SELECTION_KEY,
+    choose,
+    default_point,
+    selection_of,
 )
+from zsl_toolkit.selection.spec import as_spec, candidate_axes, check_candidates
+from zsl_toolkit.settings import RunSettings
+from zsl_toolkit.sweep import runner, worker
 
-SELECTION_DIR = "selection"
-SELECTING = "selecting"
-#: The evaluator and metric candidates are ranked by (the harmonic mean of U and S).
-CRITERION = ("gzsl", "H")
-
-
-def as_spec(select: Any, method_cls: Any) -> SelectSpec:
-    """A :class:`SelectSpec` from what a caller may pass: one already, ``"auto"``, ``--select``
-    items, or a ``{KEY: [values]}`` mapping (a config's ``[select]`` table)."""
-    if isinstance(select, SelectSpec):
-        return select
-    if isinstance(select, str):
-        return parse_select_items([select], method_cls)
-    if isinstance(select, Mapping):
-        return spec_from_config(dict(select), method_cls, "select")
-    if isinstance(select, Sequence):
-        return parse_select_items([str(s) for s in select], method_cls)
-    raise ConfigError(f"select: expected {AUTO!r}, KEY=v1,v2 items or a table, got {select!r}")
-
-
-def default_point(
-    method_cls: Any, fixed: Mapping[str, Any], axes: Mapping[str, list[Any]]
-) -> dict[str, Any]:
-    """The configuration a plain run would train, restricted to the selected keys."""
-    defaults = method_cls.param_defaults()
-    return {k: fixed.get(k, defaults[k]) for k in axes}
-
-
-def choose(candidates: Sequence[Mapping[str, Any]]) -> int:
-    """Index of the candidate with the highest validation H; a tie goes to the candidate marked
-    ``default``, else to the first listed. A candidate without a finite H never wins."""
-    scores = []
-    for c in candidates:
-        value = c.get("metrics", {}).get(CRITERION[0], {}).get(CRITERION[1])
-        ok = isinstance(value, (int, float)) and math.isfinite(value)
-        scores.append(float(value) if ok else -math.inf)
-    best = max(scores)
-    if best == -math.inf:
-        raise ConfigError(f"selection: no candidate has a finite validation {CRITERION[1]}")
-    tied = [i for i, s in enumerate(scores) if s == best]
-    defaults = [i for i in tied if candidates[i].get("default")]
-    return defaults[0] if defaults else tied[0]
+if TYPE_CHECKING:
+    from zsl_toolkit.data.container import ZSLData
+    from zsl_toolkit.runs.load import RunResult
+    from zsl_toolkit.runs.record import RunRecord
+    from zsl_toolkit.sweep.runner import SweepOutcome
+    from zsl_toolkit.training.config import TrainConfig
 
 
 def _sweep_config(
@@ -104,51 +76,58 @@ def _sweep_config(
 
 
 def train_selected(
-    method: str,
-    dataset: str,
+    settings: RunSettings,
     *,
-    select: Any,
-    params: Mapping[str, Any] | None = None,
-    config: Any = None,
-    root: str | Path | None = None,
     out: str | Path | None = None,
-    evaluators: tuple[str, ...] | None = None,
-    data: Any = None,
-    protocol: str = "test",
-    dataset_options: Mapping[str, Any] | None = None,
+    data: ZSLData | None = None,
     executor: str = "local",
     jobs: int | None = None,
     threads: int | None = None,
     ray_address: str | None = None,
-) -> Any:
-    """Select ``method``'s parameters on ``dataset``'s validation protocol and train the
-    choice under ``protocol``; returns the final run's
-    :class:`~zsl_toolkit.rundir.RunResult`. ``select`` is what :func:`as_spec` takes;
-    ``params`` stay fixed; ``executor``/``jobs``/``threads``/``ray_address`` run the
-    candidates as ``zsl sweep`` runs trials (one job: one after another, in this process).
-    Everything is validated before the run directory is created."""
+) -> RunResult:
+    """Select the parameters ``settings.select`` names on the dataset's validation protocol and
+    train the choice under ``settings.protocol``; returns the final run's
+    :class:`~zsl_toolkit.runs.load.RunResult`.
+
+    Parameters
+    ----------
+    settings
+        The run as :func:`zsl_toolkit.pipeline.train` takes it; ``select`` is ``"auto"`` (the
+        method's declared candidates), ``KEY=v1,v2`` items or a ``{KEY: [values]}`` mapping
+        (:func:`~zsl_toolkit.selection.spec.as_spec`); ``params`` stay fixed.
+    out
+        The run directory to create (default: under ``runs/``).
+    data
+        The dataset as loaded, to skip loading it (candidates load it by name or path).
+    executor, jobs, threads, ray_address
+        How the candidates run, as ``zsl sweep`` runs trials (one job: one after another, in
+        this process).
+
+    Everything is validated before the run directory is created.
+    """
     from zsl_toolkit.data.protocol import apply_protocol, check_protocol
     from zsl_toolkit.data.resolve import load_dataset
-    from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
-    from zsl_toolkit.io import write_json
-    from zsl_toolkit.registry import method_registry
-    from zsl_toolkit.rundir import RUN_FILE, default_run_dir, make_run_dir, new_record
+    from zsl_toolkit.methods.registry import method_registry
+    from zsl_toolkit.runs.create import start_record
+    from zsl_toolkit.runs.dataset import DatasetRef
+    from zsl_toolkit.runs.layout import default_run_dir, make_run_dir
+    from zsl_toolkit.runs.record import write_record
     from zsl_toolkit.sweep.executors import make_executor
     from zsl_toolkit.sweep.plan import canonical, plan_trials
-    from zsl_toolkit.training.config import TrainConfig
 
-    check_protocol(protocol, "protocol")
-    if dataset_options:
+    protocol = check_protocol(settings.protocol, "protocol")
+    if settings.dataset_options:
         raise ConfigError(
             "--select with --dataset-option: candidates load the dataset by name only; write "
             "the configured dataset to a file with `zsl data convert` and select on that"
         )
-    config = config or TrainConfig()
-    evaluators = tuple(evaluators or DEFAULT_EVALUATORS)
+    method, dataset, config = settings.method, settings.dataset, settings.config
+    root = settings.data_root
+    evaluators = tuple(settings.evaluators)
     method_cls = method_registry().load(method)
-    fixed = dict(params or {})
+    fixed = dict(settings.params)
     base = method_cls.create(fixed)
-    axes = candidate_axes(as_spec(select, method_cls), method_cls, method, fixed)
+    axes = candidate_axes(as_spec(settings.select, method_cls), method_cls, method, fixed)
     check_candidates(method_cls, method, fixed, axes)
     kind = "inline" if executor == "local" and (jobs or 1) == 1 else executor
     make_executor(kind, jobs, threads, ray_address)  # validates the options; starts nothing
@@ -169,57 +148,71 @@ def train_selected(
     sel = canonical(sel)
     # Candidates see the dataset as a resumed selection will (an absolute path, or a name),
     # so their ids, and with them the completed ones, are found again.
-    path = Path(dataset).expanduser()
-    spelled = str(path.resolve()) if path.exists() else dataset
-    plan_trials(_sweep_config(method, spelled, sel, config.to_dict()))  # validates every trial
+    ref = DatasetRef.resolve(dataset)
+    plan_trials(_sweep_config(method, ref.spec, sel, config.to_dict()))  # validates every trial
     if data is None:
         data = load_dataset(dataset, root)
     tested = apply_protocol(data, protocol)
     run_dir = make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
-    record = new_record(
-        method, base.get_params(), dataset, root, protocol, tested, config, evaluators
+    record = start_record(
+        method, base.get_params(), ref, root, protocol, tested, config, evaluators
     )
-    record.update(status=SELECTING, selection=sel)
-    write_json(run_dir / RUN_FILE, record)
+    record = record.updated(status=SELECTING).with_extra(SELECTION_KEY, sel)
+    write_record(run_dir, record)
     return _finish(run_dir, record, config, root, data)
 
 
 def resume_selection(
     run_dir: str | Path, *, root: str | Path | None = None, quiet: bool = False
-) -> Any:
+) -> RunResult:
     """Continue a selection interrupted while its candidates trained: completed candidates
     are kept, the rest (and the final run) are trained."""
-    from zsl_toolkit.rundir import read_record, run_train_config
+    from zsl_toolkit.runs.record import read_record
+    from zsl_toolkit.training.config import TrainConfig
 
     run_dir = Path(run_dir)
     record = read_record(run_dir)
-    sel = record.get("selection")
-    if record.get("status") != SELECTING or not isinstance(sel, dict):
+    sel = selection_of(record)
+    if record.status != SELECTING or sel is None:
         raise RunDirError(f"{run_dir}: not an interrupted selection")
     if root is not None:
         sel["data_root"] = str(Path(root).expanduser().resolve())
+        record = record.with_extra(SELECTION_KEY, sel)
     try:
-        config = run_train_config(record, quiet)
-    except (KeyError, TypeError) as exc:
+        config = TrainConfig.from_dict(record.train, quiet)
+    except TypeError as exc:
         raise RunDirError(f"{run_dir}: incomplete run record ({exc})") from None
     return _finish(run_dir, record, config, sel.get("data_root"), None)
 
 
-def _finish(run_dir: Path, record: dict[str, Any], config: Any, root: Any, data: Any) -> Any:
+def resume(run_dir: str | Path, *, root: str | Path | None = None, quiet: bool = False) -> Any:
+    """``zsl train --resume``: an interrupted selection (:func:`resume_selection`) or an
+    interrupted plain run (:func:`zsl_toolkit.pipeline.resume`)."""
+    from zsl_toolkit.pipeline import resume as resume_run
+    from zsl_toolkit.runs.record import read_record
+
+    if read_record(run_dir).status == SELECTING:
+        return resume_selection(run_dir, root=root, quiet=quiet)
+    return resume_run(run_dir, root=root, quiet=quiet)
+
+
+def _finish(
+    run_dir: Path, record: RunRecord, config: TrainConfig, root: Any, data: Any
+) -> RunResult:
     """Run (or finish) the candidates, choose, record, and train the choice."""
     from zsl_toolkit.data.resolve import load_dataset
-    from zsl_toolkit.io import write_json
-    from zsl_toolkit.pipeline import train
-    from zsl_toolkit.rundir import RUN_FILE, read_metrics, run_dataset, run_evaluators
-    from zsl_toolkit.sweep.runner import run_sweep, trial_dir
+    from zsl_toolkit.pipeline import train_into
+    from zsl_toolkit.runs.load import read_metrics
+    from zsl_toolkit.runs.record import write_record
 
-    sel = record["selection"]
-    method, dataset = record["method"], run_dataset(record)
+    sel = selection_of(record)
+    assert sel is not None
+    method, dataset = record.method, record.dataset.spec
     cfg = _sweep_config(method, dataset, sel, config.to_dict())
     ex = sel.get("executor") or {}
     out = run_dir / SELECTION_DIR
     try:
-        outcome = run_sweep(
+        outcome = runner.run_sweep(
             cfg,
             out,
             executor=ex.get("kind", "inline"),
@@ -248,7 +241,7 @@ def _finish(run_dir: Path, record: dict[str, Any], config: Any, root: Any, data:
                 "id": t.id,
                 "params": point,
                 "default": point == sel["default"],
-                "metrics": read_metrics(trial_dir(out, t.id)),
+                "metrics": read_metrics(runner.trial_dir(out, t.id)),
             }
         )
     best = choose(candidates)
@@ -258,18 +251,37 @@ def _finish(run_dir: Path, record: dict[str, Any], config: Any, root: Any, data:
         chosen=candidates[best]["params"],
         chosen_id=candidates[best]["id"],
     )
-    write_json(run_dir / RUN_FILE, record)
+    write_record(run_dir, record.with_extra(SELECTION_KEY, sel))
     if data is None:
         data = load_dataset(dataset, root)
-    return train(
-        method,
-        record["dataset"],
+    final = RunSettings(
+        method=method,
+        dataset=record.dataset.name,
         params={**sel["given_params"], **sel["chosen"]},
         config=config,
-        root=root,
-        out=run_dir,
-        evaluators=run_evaluators(record),
-        data=data,
-        protocol=record.get("protocol", "test"),
-        _selection=sel,
+        data_root=root,
+        evaluators=tuple(record.evaluators),
+        protocol=record.protocol,
     )
+    return train_into(final, run_dir, data=data, extra={SELECTION_KEY: sel})
+
+
+def _train_trial(settings: RunSettings, *, out: Path, data: ZSLData) -> RunResult:
+    """One sweep trial: a selection when its settings select, else one training."""
+    if settings.select:
+        return train_selected(settings, out=out, data=data)
+    from zsl_toolkit.pipeline import train
+
+    return train(settings, out=out, data=data)
+
+
+def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
+    """The sweep trial function (:func:`zsl_toolkit.sweep.worker.run_trial`) that also runs
+    trials choosing settings on validation."""
+    return worker.run_trial(payload, train=_train_trial)
+
+
+def run_sweep(config: Any, out: str | Path | None = None, **options: Any) -> SweepOutcome:
+    """:func:`zsl_toolkit.sweep.runner.run_sweep` (same ``options``) whose trials may select
+    (a method table's ``select``): what ``zsl sweep`` runs."""
+    return runner.run_sweep(config, out, trial=run_trial, **options)
