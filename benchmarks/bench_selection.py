@@ -22,8 +22,9 @@ import torch
 from _common import cpu_name, fmt_load, load_average, write_report
 
 from zsl_toolkit.pipeline import train
-from zsl_toolkit.selection import train_selected
 from zsl_toolkit.selection.show import point_text
+from zsl_toolkit.settings import RunSettings
+from zsl_toolkit.sweep.select import train_selected
 from zsl_toolkit.training import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,10 +44,11 @@ def _pct(m: dict, key: str) -> str:
 def measure(method: str, dataset: str, seed: int) -> list[str]:
     config = TrainConfig(seed=seed, device="cpu", quiet=True)
     with tempfile.TemporaryDirectory() as tmp:
-        plain = train(method, dataset, config=config, out=Path(tmp) / "plain")
+        plain = train(RunSettings(method, dataset, config=config), out=Path(tmp) / "plain")
         start = time.perf_counter()
         chosen = train_selected(
-            method, dataset, select="auto", config=config, out=Path(tmp) / "selected"
+            RunSettings(method, dataset, config=config, select="auto"),
+            out=Path(tmp) / "selected",
         )
         wall = time.perf_counter() - start
     sel = chosen.config["selection"]

@@ -367,3 +367,30 @@ def test_dvae_auto_never_switches_disentangling_off():
     check_select_candidates(dvae)
     assert {"gamma", "attribute_dispersing"} <= set(dvae.select_candidates)
     assert "disentangle" not in dvae.select_candidates
+
+
+def test_the_selection_is_a_record_key_and_plain_training_refuses_to_select(tmp_path):
+    """run.json's ``selection`` is kept by the typed run record (read, written, read again);
+    pipeline.train and pipeline.resume refuse what only a selection can do, writing nothing."""
+    from zsl_toolkit.errors import ConfigError, RunDirError
+    from zsl_toolkit.pipeline import resume, train
+    from zsl_toolkit.runs.record import read_record, write_record
+    from zsl_toolkit.selection import SELECTING, selection_of
+    from zsl_toolkit.settings import RunSettings
+
+    with pytest.raises(ConfigError, match="train_selected"):
+        train(RunSettings("eszsl", "toy", select="auto"), out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+    run = tmp_path / "run"
+    done = zsl("train", "-m", "eszsl", "-d", "toy", "--device", "cpu", "-q", "-o", run,
+               "--select", "lam=1,10")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    record = read_record(run)
+    sel = selection_of(record)
+    assert sel == _record(run)["selection"] and sel["chosen"]["lam"] in (1.0, 10.0)
+    assert "selection" not in record.to_dict()["params"]
+    write_record(run, record.updated(status=SELECTING))
+    assert selection_of(read_record(run)) == sel
+    with pytest.raises(RunDirError, match="zsl train --resume"):
+        resume(run)
