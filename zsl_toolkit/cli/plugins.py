@@ -10,7 +10,6 @@ import click
 
 from zsl_toolkit.cli.common import _names, print_metrics, print_selection
 from zsl_toolkit.registry import GROUPS
-from zsl_toolkit.runs.layout import RUN_FILE
 
 
 @click.command("list")
@@ -62,6 +61,8 @@ def info_cmd(name, kind, as_json) -> None:
     """Everything about one plugin: parameters (defaults, types, allowed values, meaning),
     citation and published numbers, or an evaluator's metrics, an exporter's options.
     NAME may also be a run directory: its settings, metrics and any selection."""
+    from zsl_toolkit.runs.layout import RUN_FILE
+
     if (Path(name) / RUN_FILE).is_file() and kind is None:
         _run_info(name, as_json)
         return
