@@ -102,6 +102,7 @@ def test_oldest_records_get_the_defaults_of_their_day():
         ({"protocol": "train"}, "protocol: expected one of test, val"),
         ({"method": None}, "'method' and 'dataset' must be names"),
         ({"params": [1, 2]}, "'params' must be an object"),
+        ({"schema_version": 1, "evaluators": "gzsl"}, "'evaluators' must be a list"),
     ],
 )
 def test_malformed_records_are_one_line_errors(change, message, tmp_path):

@@ -170,6 +170,9 @@ def migrate(d: dict[str, Any], where: str = RUN_FILE) -> dict[str, Any]:
         names = d.get("evaluators")
         if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
             d["evaluators"] = list(LEGACY_EVALUATORS)
+    names = d.get("evaluators")
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        raise RunDirError(f"{where}: 'evaluators' must be a list of names")
     if d.get("protocol") not in _PROTOCOLS:
         raise RunDirError(
             f"{where}: protocol: expected one of {', '.join(_PROTOCOLS)}, got {d.get('protocol')!r}"
