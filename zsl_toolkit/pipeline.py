@@ -8,6 +8,7 @@ directory.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.protocol import apply_protocol, check_protocol
 from zsl_toolkit.data.resolve import load_dataset
 from zsl_toolkit.device import resolve_device
-from zsl_toolkit.errors import RunDirError, TrainingInterrupted
+from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted
 from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
 from zsl_toolkit.evaluation.registry import evaluator_registry
 from zsl_toolkit.evaluation.scoring import evaluate as evaluate_scores
@@ -38,6 +39,7 @@ from zsl_toolkit.runs.layout import (
 )
 from zsl_toolkit.runs.load import RunResult, load_run, load_run_data
 from zsl_toolkit.runs.record import RunRecord, read_record, write_record
+from zsl_toolkit.selection.record import SELECTING
 from zsl_toolkit.settings import RunSettings
 from zsl_toolkit.training.config import TrainConfig
 from zsl_toolkit.training.trainer import Trainer
@@ -50,6 +52,7 @@ __all__ = [
     "load_run",
     "resume",
     "train",
+    "train_into",
 ]
 
 
@@ -75,7 +78,38 @@ def train(
     this. ``data`` may be passed to skip loading (the dataset string is still recorded); it is
     the dataset as loaded, before the settings' protocol (``test``, or ``val``: see
     :mod:`zsl_toolkit.data.protocol`) is applied.
+
+    Settings with ``select`` (parameters chosen on validation first) are trained by
+    :func:`zsl_toolkit.sweep.select.train_selected`, which runs its candidates as a sweep and
+    this function for each of them and for the choice; here they are refused.
     """
+    if settings.select:
+        raise ConfigError(
+            "select: pipeline.train trains one configuration; choosing on validation runs "
+            "through zsl_toolkit.sweep.select.train_selected (zsl train --select)"
+        )
+    run_dir = Path(out) if out else None
+    return _train(settings, run_dir, data, extra={})
+
+
+def train_into(
+    settings: RunSettings, run_dir: Path, *, data: ZSLData | None, extra: Mapping[str, Any]
+) -> RunResult:
+    """Like :func:`train`, into ``run_dir``, which a caller created and owns (a selection's
+    folder, holding its candidates): the directory is not required to be empty and its
+    ``run.json`` is replaced by this run's record carrying ``extra``'s top-level keys
+    (:meth:`~zsl_toolkit.runs.record.RunRecord.with_extra`)."""
+    return _train(settings, Path(run_dir), data, extra=extra, made=True)
+
+
+def _train(
+    settings: RunSettings,
+    run_dir: Path | None,
+    data: ZSLData | None,
+    *,
+    extra: Mapping[str, Any],
+    made: bool = False,
+) -> RunResult:
     protocol = check_protocol(settings.protocol, "protocol")
     config = settings.config
     method_cls = method_registry().load(settings.method)
@@ -87,9 +121,10 @@ def train(
     if data is None:
         data = load_dataset(settings.dataset, settings.data_root, options=options)
     data = apply_protocol(data, protocol)
-    run_dir = make_run_dir(
-        Path(out) if out else default_run_dir(settings.method, settings.dataset, config.seed)
-    )
+    if run_dir is None:
+        run_dir = default_run_dir(settings.method, settings.dataset, config.seed)
+    if not made:
+        make_run_dir(run_dir)
     record = start_record(
         settings.method,
         instance.get_params(),
@@ -101,6 +136,8 @@ def train(
         settings.evaluators,
         options,
     )
+    for key, value in extra.items():
+        record = record.with_extra(key, value)
     write_record(run_dir, record)
     return _run(instance, data, config, run_dir, record, settings.evaluators, resume=False)
 
@@ -118,6 +155,11 @@ def resume(
     record = read_record(run_dir)
     if record.complete:
         raise RunDirError(f"{run_dir}: training already completed; nothing to resume")
+    if record.status == SELECTING:
+        raise RunDirError(
+            f"{run_dir}: interrupted while choosing settings on validation; continue it with "
+            f"zsl train --resume {run_dir} (zsl_toolkit.sweep.select.resume_selection)"
+        )
     instance = method_registry().load(record.method).create(dict(record.params))
     try:
         config = TrainConfig.from_dict(record.train, quiet)

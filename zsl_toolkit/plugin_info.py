@@ -149,6 +149,10 @@ def info(kind: str, name: str) -> dict[str, Any]:
             for p, default in cls.param_defaults().items()
         ]
         out["published"] = cls.published
+        out["select_candidates"] = {
+            k: [_jsonable(v) for v in values]
+            for k, values in getattr(cls, "select_candidates", {}).items()
+        }
     elif kind == "datasets":
         out["description"] = getattr(cls, "description", "")
         sig = inspect.signature(cls.__init__)
@@ -189,6 +193,11 @@ def info_lines(record: dict[str, Any]) -> list[str]:
     for dataset, row in (record.get("published") or {}).items():
         shown = ", ".join(f"{k} {v}" for k, v in row.items())
         lines.append(f"  published on {dataset}: {shown} (%)")
+    if record.get("select_candidates"):
+        shown = "; ".join(
+            f"{k} in {', '.join(map(repr, v))}" for k, v in record["select_candidates"].items()
+        )
+        lines.append(f"  --select auto tries: {shown}")
     if "headline" in record:
         fractions = set(record["fractions"])
         shown = [f"{m} (fraction)" if m in fractions else m for m in record["headline"]]

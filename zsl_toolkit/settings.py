@@ -29,8 +29,9 @@ CONFIG_KEYS = (
     "data_root",
     "evaluators",
     "protocol",
+    "select",
 )
-"""Keys a ``--config`` file may hold."""
+"""Keys a ``--config`` file may hold (``select``: see :mod:`zsl_toolkit.selection`)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class RunSettings:
     ``method`` and ``dataset`` are a registered name (a dataset also a path); ``params`` the
     method's parameters as given; ``config`` the run-level settings; ``data_root`` where named
     benchmarks live; ``protocol`` ``test`` or ``val``; ``dataset_options`` keyword arguments
-    of a registered dataset's constructor.
+    of a registered dataset's constructor; ``select``, when set, the parameters to choose on
+    validation first (``"auto"``, ``KEY=v1,v2`` items or ``{KEY: [values]}``): such settings
+    are trained by :func:`zsl_toolkit.sweep.select.train_selected`.
     """
 
     method: str
@@ -52,12 +55,15 @@ class RunSettings:
     evaluators: tuple[str, ...] = DEFAULT_EVALUATORS
     protocol: str = "test"
     dataset_options: dict[str, Any] = field(default_factory=dict)
+    select: Any = None
 
 
 def _from_run_record(raw: dict[str, Any], where: str) -> dict[str, Any]:
     """A run's ``run.json`` as a config: what reproduces the run (method, dataset, data root,
-    parameters as given, seed, epochs, batch size, device, evaluators, protocol)."""
+    parameters as given, seed, epochs, batch size, device, evaluators, protocol; for a run that
+    chose settings on validation, the fixed parameters and the same ``select`` grid)."""
     from zsl_toolkit.runs.record import RunRecord
+    from zsl_toolkit.selection.record import selection_of
 
     record = RunRecord.from_dict(raw, where)
     train = record.train
@@ -71,6 +77,9 @@ def _from_run_record(raw: dict[str, Any], where: str) -> dict[str, Any]:
         "evaluators": list(record.evaluators),
         **{k: train[k] for k in ("seed", "epochs", "batch_size", "device") if k in train},
     }
+    selection = selection_of(record)
+    if selection is not None and "axes" in selection:  # select again, as that run did
+        out.update(params=selection.get("given_params") or {}, select=selection["axes"])
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -119,6 +128,7 @@ def run_settings(
     protocol: str | None = None,
     quiet: bool = False,
     dataset_option_items: Sequence[str] = (),
+    select: Any = None,
 ) -> RunSettings:
     """Merge a run's settings; parameters are checked against ``method``'s.
 
@@ -127,7 +137,8 @@ def run_settings(
     ``run.json``, which reproduces that run. ``params`` are typed values already checked (a
     sweep's planned trial), ``param_items`` ``key=value`` strings (``--param``), applied in
     that order. ``dataset_option_items`` (``--dataset-option key=value``) are merged over the
-    file's ``dataset_options`` table.
+    file's ``dataset_options`` table. ``select`` (``--select`` items, or a planned trial's
+    grid) replaces the file's ``select``.
     """
     from zsl_toolkit.data.protocol import check_protocol
     from zsl_toolkit.methods.registry import method_registry
@@ -179,4 +190,5 @@ def run_settings(
         protocol=protocol
         or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
         dataset_options=options,
+        select=select or file_cfg.get("select"),
     )

@@ -124,3 +124,21 @@ def kinds(valid: dict[str, Any], types: dict[str, Any] | None) -> dict[str, Kind
     """Name -> accepted kind, from annotations (``Method.param_types``) and defaults."""
     types = types or {}
     return {k: kind_of(types.get(k, inspect.Parameter.empty), d) for k, d in valid.items()}
+
+
+def split_values(raw: str) -> list[str]:
+    """Split ``v1,v2`` at top-level commas (commas inside [] or {} stay, for JSON values): a
+    list of values as one option's text (``--select``, ``zsl sweep --param``)."""
+    parts, depth, cur = [], 0, []
+    for ch in raw:
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts]

@@ -1,5 +1,5 @@
 """What several commands share: shell completion of plugin names, shared options, printing
-metrics."""
+metrics and a run's selection."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ def print_metrics(metrics: dict[str, Any]) -> None:
         fractions = cls.fractions if cls is not None else ()
         parts = [f"{k}={_fmt(values[k], k in fractions)}" for k in headline if k in values]
         click.echo(f"{name:>10}: " + "  ".join(parts))
+
+
+def print_selection(selection: Any) -> None:
+    """The candidates of a run that chose its settings on validation (else nothing)."""
+    if isinstance(selection, dict):
+        from zsl_toolkit.selection.show import selection_lines
+
+        for line in selection_lines(selection):
+            click.echo(line)
 
 
 dataset_option = click.option(

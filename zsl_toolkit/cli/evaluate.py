@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from zsl_toolkit.cli.common import _names, data_root_option, print_metrics
+from zsl_toolkit.cli.common import _names, data_root_option, print_metrics, print_selection
 
 
 @click.command()
@@ -23,19 +23,25 @@ from zsl_toolkit.cli.common import _names, data_root_option, print_metrics
 @data_root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the full metrics as JSON.")
 def evaluate(run_dir, evaluators, data_root, as_json) -> None:
-    """Reload a run directory and evaluate it on its dataset (no retraining)."""
+    """Reload a run directory and evaluate it on its dataset (no retraining); a run that chose
+    its settings on validation also shows its candidates."""
     from zsl_toolkit.pipeline import evaluate_run
+    from zsl_toolkit.runs.record import read_record
+    from zsl_toolkit.selection.record import selection_of
 
     metrics = evaluate_run(run_dir, tuple(evaluators) or None, data_root)
+    selection = selection_of(read_record(run_dir))
     if as_json:
-        click.echo(json.dumps(metrics, indent=2))
-    elif "uncalibrated" in metrics:  # a calibrated run: both
+        click.echo(json.dumps(metrics | ({"selection": selection} if selection else {}), indent=2))
+        return
+    if "uncalibrated" in metrics:  # a calibrated run: both
         click.echo(f"calibrated (gamma = {metrics['calibration_gamma']:.6g}):")
         print_metrics({k: v for k, v in metrics.items() if k != "uncalibrated"})
         click.echo("uncalibrated:")
         print_metrics(metrics["uncalibrated"])
     else:
         print_metrics(metrics)
+    print_selection(selection)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -1,12 +1,14 @@
-"""``zsl list`` and ``zsl info``: what is installed, and everything about one plugin."""
+"""``zsl list`` and ``zsl info``: what is installed, and everything about one plugin (or one
+run directory)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from zsl_toolkit.cli.common import _names
+from zsl_toolkit.cli.common import _names, print_metrics, print_selection
 from zsl_toolkit.registry import GROUPS
 
 
@@ -57,7 +59,13 @@ def list_cmd(verbose, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the information as JSON.")
 def info_cmd(name, kind, as_json) -> None:
     """Everything about one plugin: parameters (defaults, types, allowed values, meaning),
-    citation and published numbers, or an evaluator's metrics, an exporter's options."""
+    citation and published numbers, or an evaluator's metrics, an exporter's options.
+    NAME may also be a run directory: its settings, metrics and any selection."""
+    from zsl_toolkit.runs.layout import RUN_FILE
+
+    if (Path(name) / RUN_FILE).is_file() and kind is None:
+        _run_info(name, as_json)
+        return
     from zsl_toolkit.errors import PluginNotFound
     from zsl_toolkit.plugin_info import info, info_lines
     from zsl_toolkit.registry import closest, list_registries
@@ -76,3 +84,20 @@ def info_cmd(name, kind, as_json) -> None:
     for record in records:
         for line in info_lines(record):
             click.echo(line)
+
+
+def _run_info(run_dir: str, as_json: bool) -> None:
+    from zsl_toolkit.runs.load import read_metrics
+    from zsl_toolkit.runs.record import read_record
+    from zsl_toolkit.selection.record import selection_of
+    from zsl_toolkit.selection.show import run_lines
+
+    record, metrics = read_record(run_dir), read_metrics(Path(run_dir))
+    if as_json:
+        shown = {"run_dir": run_dir, "run": record.to_dict(), "metrics": metrics}
+        click.echo(json.dumps(shown, indent=2))
+        return
+    for line in run_lines(record):
+        click.echo(line)
+    print_metrics(metrics)
+    print_selection(selection_of(record))

@@ -116,6 +116,8 @@ def sweep(
             shown = ", ".join(f"{k}={v}" for k, v in t.params.items()) or "defaults"
             if "protocol" in t.config:
                 shown += f"  [{t.config['protocol']} protocol]"
+            if "select" in t.config:
+                shown += f"  [selects {', '.join(t.config['select'])} on validation]"
             click.echo(f"{t.id}  {t.label:<14} {t.dataset:<14} seed {t.seed:<4} {shown}")
         click.echo(f"{len(trials)} trials (dry run: nothing started)")
         return

@@ -1,5 +1,6 @@
 """``zsl train``: settings merged by :func:`zsl_toolkit.settings.run_settings`, then
-:func:`zsl_toolkit.pipeline.train`."""
+:func:`zsl_toolkit.pipeline.train`, or with ``--select``
+:func:`zsl_toolkit.sweep.select.train_selected`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from typing import Any
 
 import click
 
-from zsl_toolkit.cli.common import _names, data_root_option, dataset_option, print_metrics
+from zsl_toolkit.cli.common import (
+    _names,
+    data_root_option,
+    dataset_option,
+    print_metrics,
+    print_selection,
+)
 
 
 @click.command()
@@ -73,6 +80,33 @@ from zsl_toolkit.cli.common import _names, data_root_option, dataset_option, pri
     default=None,
     help="Continue an interrupted run directory from its last checkpoint.",
 )
+@click.option(
+    "--select",
+    "select",
+    multiple=True,
+    metavar="KEY=V1,V2|auto",
+    help="Choose these parameter values on the validation protocol first (repeatable; auto: "
+    "the method's declared candidates).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="--select: concurrent candidates.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="--select: run candidates in local worker processes (default) or as Ray tasks.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="--select: torch threads per candidate (default: cores // jobs).",
+)
 def train(
     method,
     dataset,
@@ -90,10 +124,16 @@ def train(
     quiet,
     as_json,
     resume,
+    select,
+    jobs,
+    executor,
+    threads,
 ) -> None:
     """Train a method on a dataset, evaluate it and write a run directory.
 
     Ctrl-C or SIGTERM stops after saving a checkpoint; `--resume RUN_DIR` continues it.
+    With --select, every candidate is trained on the validation protocol first and the one
+    with the best validation H is trained on the test protocol (see README).
     """
     from zsl_toolkit.errors import ConfigError
 
@@ -101,7 +141,9 @@ def train(
     if resume:
         if method or dataset or params or config_file or out or protocol or dataset_options:
             raise ConfigError("--resume takes only the run directory (and --data-root, --quiet)")
-        from zsl_toolkit.pipeline import resume as run_resume
+        if select or jobs or executor or threads:
+            raise ConfigError("--resume continues a selection with the settings it started with")
+        from zsl_toolkit.sweep.select import resume as run_resume
 
         result = run_resume(resume, root=data_root, quiet=quiet)
         _print_run(result, as_json)
@@ -123,15 +165,33 @@ def train(
         protocol=protocol,
         quiet=quiet,
         dataset_option_items=dataset_options,
+        select=list(select) or None,
     )
+    if settings.select:
+        from zsl_toolkit.sweep.select import train_selected
+
+        result = train_selected(
+            settings, out=out, executor=executor or "local", jobs=jobs, threads=threads
+        )
+        _print_run(result, as_json)
+        return
+    if jobs or executor or threads:
+        raise ConfigError(
+            "-j/--jobs, --executor and --threads run --select candidates; no --select given"
+        )
     result = run_train(settings, out=out)
     _print_run(result, as_json)
 
 
 def _print_run(result: Any, as_json: bool) -> None:
+    from zsl_toolkit.selection.record import selection_of
+
+    selection = selection_of(result.record)
     if as_json:
-        click.echo(json.dumps({"run_dir": str(result.run_dir), "metrics": result.metrics}))
+        out = {"run_dir": str(result.run_dir), "metrics": result.metrics}
+        click.echo(json.dumps(out | ({"selection": selection} if selection else {})))
         return
+    print_selection(selection)
     click.echo(f"run directory: {result.run_dir}")
     print_metrics(result.metrics)
 

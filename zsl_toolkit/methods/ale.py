@@ -80,6 +80,8 @@ class ALE(RankingCompatibilityMethod):
         "awa2": {"U": 14.0, "S": 81.8, "H": 23.9},
         "apy": {"U": 4.6, "S": 73.7, "H": 8.7},
     }
+    #: ``--select auto``: the step size and the margin (the paper validates both).
+    select_candidates = {"lr": (1e-2, 1e-3), "margin": (1.0, 0.1)}
 
     def __init__(
         self,

@@ -208,6 +208,13 @@ class Method(ABC):
     param_constraints: ClassVar[dict[str, Constraint]] = {
         "preprocess": Options(*PREPROCESSING),
     }
+    #: Values ``zsl train --select auto`` tries on the dataset's validation protocol: parameter
+    #: name -> candidate values, the grid being their product (keep it small: every point is a
+    #: full training run). Each value must pass :attr:`param_constraints` and each axis must
+    #: include the parameter's default (the conformance kit checks both), so a selection can
+    #: always keep the plain run's setting. A subclass's declaration replaces its parent's.
+    #: Empty: nothing worth choosing per dataset.
+    select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {}
     #: Parameter values that make training small enough for tests and quick checks (the
     #: conformance kit and the test suites use them); not a recommended setting.
     quick_params: ClassVar[dict[str, Any]] = {}

@@ -70,6 +70,8 @@ class DeViSE(RankingCompatibilityMethod):
         "awa2": {"U": 17.1, "S": 74.7, "H": 27.8},
         "apy": {"U": 4.9, "S": 76.9, "H": 9.2},
     }
+    #: ``--select auto``: the margin (the paper's one tuned value) and the step size.
+    select_candidates = {"margin": (0.1, 1.0), "lr": (1e-3, 1e-2)}
 
     def __init__(
         self,

@@ -76,6 +76,8 @@ class ESZSL(Method):
         "lam": Interval(float, 0, strict=True),
     }
 
+    #: Part of the paper's validation grid around the defaults (closed form: cheap).
+    select_candidates = {"gamma": (1e3, 1e0, 1e1, 1e2), "lam": (1.0, 1e-2, 1e-1, 1e1)}
     class_edit = "append"
 
     def __init__(self, *, gamma: float = 1e3, lam: float = 1.0, preprocess: str = "none") -> None:

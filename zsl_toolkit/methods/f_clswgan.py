@@ -248,6 +248,9 @@ class FCLSWGAN(Method):
         "sun": {"U": 42.6, "S": 36.6, "H": 39.4},
         "awa1": {"U": 57.9, "S": 61.4, "H": 59.6},
     }
+    #: ``--select auto``: generated features per unseen class (None: the dataset's value),
+    #: which sets the seen/unseen balance of the final classifier.
+    select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {"n_synthetic": (None, 100, 1000)}
 
     #: Batch size of the GAN stage (the primary stage; ``--batch-size`` overrides it). Its
     #: epochs are dataset-dependent (:meth:`resolve`); ``--epochs`` overrides them.

@@ -24,6 +24,7 @@ from typing import Any
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
 from zsl_toolkit.tomlcompat import tomllib
+from zsl_toolkit.values import split_values
 
 SWEEP_KEYS = {
     "name",
@@ -36,7 +37,7 @@ SWEEP_KEYS = {
     "datasets",
     "protocol",
 }
-METHOD_RESERVED = {"method", "epochs", "batch_size", "variants"}
+METHOD_RESERVED = {"method", "epochs", "batch_size", "variants", "select"}
 DATASET_KEYS = {"name", "root"}
 
 
@@ -66,6 +67,9 @@ class MethodEntry:
     batch_size: int | None = None
     where: dict[str, str] = field(default_factory=dict)
     table: str = ""
+    #: The table's ``select`` as written (``"auto"`` or a table of KEY = [values]): each trial
+    #: then chooses those parameters on validation (:mod:`zsl_toolkit.selection`).
+    select: Any = None
 
 
 @dataclass(frozen=True)
@@ -350,27 +354,15 @@ def _methods(value: Any, loc: _Locator) -> tuple[MethodEntry, ...]:
                 batch_size=batch,
                 where=where,
                 table=loc.where(tpath),
+                select=table.get("select"),
             )
         )
+        if "select" in table:
+            where["select"] = loc.where(tpath, "select")
     return tuple(out)
 
 
 # ---------------------------------------------------------------------------- options
-def split_values(raw: str) -> list[str]:
-    """Split ``v1,v2`` at top-level commas (commas inside [] or {} stay, for JSON values)."""
-    parts, depth, cur = [], 0, []
-    for ch in raw:
-        if ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return [p.strip() for p in parts]
 
 
 def parse_seeds(raw: str) -> tuple[int, ...]:

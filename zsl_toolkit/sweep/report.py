@@ -289,6 +289,7 @@ def to_markdown(
         lines += ["", "Published: the numbers the method's paper reports (percent), for reference."]
     if show_protocol:
         lines += _selection_markdown(select_on_validation(cells))
+    lines += _trial_selections(sweep_dir, trials)
     fixed = _fixed_params(cells)
     if fixed:
         lines += ["", "Fixed parameters: " + "; ".join(fixed) + "."]
@@ -301,6 +302,25 @@ def to_markdown(
             what = f"{t.label} ({shown})" if shown else t.label
             lines.append(f"- `{t.id}` {what} on {t.dataset}, seed {t.seed}: {error}")
     return "\n".join(lines) + "\n"
+
+
+def _trial_selections(sweep_dir: Path, trials: list[Trial]) -> list[str]:
+    """What each trial that carried a ``select`` chose on validation (its run record)."""
+    from zsl_toolkit.errors import ZSLError
+    from zsl_toolkit.runs.record import read_record
+    from zsl_toolkit.selection.record import selection_of
+    from zsl_toolkit.selection.show import selection_markdown
+
+    rows = []
+    for t in (t for t in trials if "select" in t.config):
+        try:
+            selection = selection_of(read_record(trial_dir(sweep_dir, t.id)))
+        except ZSLError:  # not run yet, or failed before its record was written
+            continue
+        if selection is not None:
+            rows.append((f"`{t.id}`", selection))
+    text = selection_markdown(rows)
+    return ["", *text.rstrip("\n").split("\n")] if text else []
 
 
 def _selection_markdown(selections: list[Selection]) -> list[str]:

@@ -32,10 +32,10 @@ from zsl_toolkit.io import write_json
 from zsl_toolkit.runs.layout import METRICS_FILE, utc_now
 from zsl_toolkit.runs.record import read_record
 from zsl_toolkit.sweep.config import SweepConfig
-from zsl_toolkit.sweep.executors import make_executor
+from zsl_toolkit.sweep.executors import TrialFunction, make_executor
 from zsl_toolkit.sweep.plan import Trial, canonical, plan_trials
 from zsl_toolkit.sweep.progress import Progress
-from zsl_toolkit.sweep.worker import TRIAL_FILE
+from zsl_toolkit.sweep.worker import TRIAL_FILE, run_trial
 
 SWEEP_FILE = "sweep.json"
 STATE_FILE = "state.json"
@@ -219,16 +219,20 @@ def run_sweep(
     ray_address: str | None = None,
     quiet: bool = False,
     stream: TextIO | None = None,
+    trial: TrialFunction = run_trial,
 ) -> SweepOutcome:
     """Validate every trial, then run those not already complete; never raises for a trial.
 
     ``jobs`` concurrent trials with ``threads`` torch threads each (default: cores // jobs).
     Failed trials are listed in the outcome, in ``state.json`` and in their ``error.txt``.
+    Each trial runs ``trial`` (default: one training, :func:`~zsl_toolkit.sweep.worker.run_trial`);
+    :func:`zsl_toolkit.sweep.run_sweep` passes the one that also runs trials choosing settings
+    on validation (:func:`zsl_toolkit.sweep.select.run_trial`).
     """
     trials = plan_trials(config)
     sweep_dir = Path(out) if out is not None else default_sweep_dir(config.name)
     _check_out(sweep_dir)
-    ex = make_executor(executor, jobs, threads, ray_address)  # validates; starts nothing
+    ex = make_executor(executor, jobs, threads, ray_address, trial)  # validates; starts nothing
     try:
         sweep_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

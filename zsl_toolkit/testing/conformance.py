@@ -56,6 +56,7 @@ def check_method(
     assert issubclass(cls, Method), f"{cls} is not a zsl_toolkit Method"
     assert cls.citation.strip(), f"{cls.__name__}.citation is empty: every method cites its paper"
     check_published(cls)
+    check_select_candidates(cls)
     defaults = cls.param_defaults()
     assert "preprocess" in defaults, f"{cls.__name__} has no 'preprocess' parameter"
     instance = cls.create(params)
@@ -160,6 +161,51 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
     assert np.array_equal(load_run(back.run_dir).method.predict_scores(x), before), (
         "adding a class and removing it again did not give back the original scores"
     )
+
+
+def check_select_candidates(cls: type[Method]) -> None:
+    """``select_candidates`` (what ``zsl train --select auto`` tries): parameter names mapped
+    to distinct values, each axis holding the parameter's default, every value passing the
+    parameter's constraints and every grid point accepted by :meth:`Method.create`."""
+    import itertools
+    import json
+
+    from zsl_toolkit.errors import ConfigError
+    from zsl_toolkit.methods.constraints import check_constraints
+
+    declared = getattr(cls, "select_candidates", {})
+    name = cls.__name__
+    assert isinstance(declared, dict), f"{name}.select_candidates must be a dict"
+    defaults = cls.param_defaults()
+    constraints = cls.constraints()
+    for key, values in declared.items():
+        assert key in defaults, f"{name}.select_candidates: {key!r} is not a parameter"
+        assert isinstance(values, (tuple, list)) and values, (
+            f"{name}.select_candidates[{key!r}] must be a non-empty tuple of values"
+        )
+        texts = [json.dumps(v, sort_keys=True) for v in values]
+        assert len(set(texts)) == len(texts), f"{name}.select_candidates[{key!r}] repeats a value"
+        assert defaults[key] in values, (
+            f"{name}.select_candidates[{key!r}] = {values!r} lacks the default {defaults[key]!r}"
+        )
+        for value in values:
+            try:
+                check_constraints(
+                    {key: value}, {key: constraints[key]} if key in constraints else {}
+                )
+            except (ConfigError, ValueError, TypeError) as exc:
+                raise AssertionError(
+                    f"{name}.select_candidates[{key!r}]: {value!r} is not a valid value ({exc})"
+                ) from None
+    keys = list(declared)
+    for point in itertools.product(*(declared[k] for k in keys)):
+        params = dict(zip(keys, point, strict=True))
+        try:
+            cls.create(params)
+        except ConfigError as exc:
+            raise AssertionError(
+                f"{name}.select_candidates: the candidate {params} is refused ({exc})"
+            ) from None
 
 
 def check_published(cls: type[Method]) -> None:

@@ -180,6 +180,13 @@ class DisentangledVAE(CADAVAE):
     )
     #: The paper's Table 2 row of the full method; ablation rows via :meth:`published_for`.
     published = published_row({})
+    #: ``--select auto``: L_SC's weight (None: the dataset's default) and the attribute
+    #: encoder's dispersing branch (the paper's model), the two choices whose best value was
+    #: seen to differ between datasets; disentangling itself is never switched off.
+    select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "gamma": (None, 0.0, 0.3),
+        "attribute_dispersing": (False, True),
+    }
     param_constraints = {
         "disentangle": Boolean(),
         "recombine": Boolean(),

@@ -251,6 +251,9 @@ class CADAVAE(Method):
         "awa1": {"U": 57.3, "S": 72.8, "H": 64.1},
         "awa2": {"U": 55.8, "S": 75.0, "H": 63.9},
     }
+    #: ``--select auto``: latents per unseen class in the final classifier's training set,
+    #: which sets the seen/unseen balance of its predictions.
+    select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {"unseen_samples": (400, 200, 800)}
     param_constraints = {
         **{
             name: Interval(int, 1)
