@@ -42,16 +42,12 @@ def features_model(work: Path) -> tuple[Path, np.ndarray]:
 
     from zsl_toolkit.data.resolve import load_dataset
     from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     data = load_dataset("synthetic-cub", None)
-    run = train(
-        "eszsl",
-        "synthetic-cub",
-        config=TrainConfig(device="cpu", quiet=True),
-        out=work / "features-run",
-        data=data,
-    )
+    settings = RunSettings("eszsl", "synthetic-cub", {}, TrainConfig(device="cpu", quiet=True))
+    run = train(settings, out=work / "features-run", data=data)
     path = OnnxExporter().export(run, work / "features.onnx", {})
     return path, data.features[data.splits["test_unseen"][:512]]
 

@@ -25,11 +25,12 @@ def toy():
 @pytest.fixture(scope="session")
 def eszsl_run(tmp_path_factory, toy):
     from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     out = tmp_path_factory.mktemp("serve-eszsl") / "run"
     config = TrainConfig(device="cpu", quiet=True)
-    return train("eszsl", "toy", params=ESZSL_PARAMS, config=config, out=out, data=toy)
+    return train(RunSettings("eszsl", "toy", ESZSL_PARAMS, config), out=out, data=toy)
 
 
 @pytest.fixture(scope="session")

@@ -229,7 +229,7 @@ def test_reload_swaps_atomically_and_refuses_bad_files(client, model, tmp_path, 
     from zsl_onnx import OnnxExporter
 
     from zsl_toolkit.editing import calibrate_run
-    from zsl_toolkit.rundir import load_run
+    from zsl_toolkit.runs import load_run
 
     calibrated = calibrate_run(eszsl_run.run_dir, gamma=0.5, out=tmp_path / "cal")
     other = OnnxExporter().export(load_run(calibrated.run_dir), tmp_path / "other.onnx", {})

@@ -18,6 +18,7 @@ def text_run(tmp_path_factory):
     from zsl_toolkit.data.hdf5 import save_h5
     from zsl_toolkit.data.synthetic import Toy
     from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     toy = Toy().load()
@@ -37,7 +38,7 @@ def text_run(tmp_path_factory):
     save_h5(data, store)
     config = TrainConfig(device="cpu", quiet=True)
     params = {"gamma": 1.0, "lam": 1.0, "preprocess": "minmax"}
-    return train("eszsl", str(store), params=params, config=config, out=root / "run")
+    return train(RunSettings("eszsl", str(store), params, config), out=root / "run")
 
 
 def test_description_scores_equal_add_class_text(text_run, make_client, tmp_path):
