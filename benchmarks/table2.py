@@ -1,0 +1,95 @@
+"""Lay a sweep's report out as the Disentangled-VAE paper's Table 2: one row per method, U / S /
+H (mean +- sd over seeds, %) per dataset, then the methods' published numbers on the real
+ResNet-101 features (CUB, AWA1, AWA2, SUN), marked as published.
+
+Reads ``report.json`` as ``zsl report SWEEP_DIR`` writes it (run that first; this script only
+rearranges its cells) and writes markdown:
+
+    python benchmarks/table2.py SWEEP_DIR OUT.md [--note "text for the header"]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from zsl_toolkit.registry import method_registry
+
+METRICS = ("U", "S", "H")
+PAPER_DATASETS = ("cub", "awa1", "awa2", "sun")
+
+
+def _cell(stat: dict | None) -> str:
+    if not stat or stat.get("mean") is None:
+        return "-"
+    text = f"{100 * stat['mean']:.1f}"
+    return text + (f" ± {100 * stat['std']:.1f}" if stat.get("std") is not None else "")
+
+
+def _short(dataset: str) -> str:
+    return Path(dataset).name
+
+
+def table2(report: dict) -> list[str]:
+    cells = [c for c in report["cells"] if c.get("protocol", "test") == "test"]
+    methods = list(dict.fromkeys(c["method"] for c in cells))
+    datasets = list(dict.fromkeys(c["dataset"] for c in cells))
+    by_key = {(c["method"], c["dataset"]): c for c in cells}
+    head = ["method", *(f"{_short(d)} {m}" for d in datasets for m in METRICS)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for method in methods:
+        row = [method]
+        for d in datasets:
+            cell = by_key.get((method, d))
+            n = f" (n={cell['n']})" if cell and cell["n"] not in (cell["planned"], 0) else ""
+            for m in METRICS:
+                stat = cell["metrics"].get(m) if cell and cell["n"] else None
+                row.append(_cell(stat) + (n if m == "H" else ""))
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "Published (each method's paper, real ResNet-101 features, %):", ""]
+    head = ["method", *(f"{d.upper()} {m}" for d in PAPER_DATASETS for m in METRICS)]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    registry = method_registry()
+    for method in methods:
+        cell = next(c for c in cells if c["method"] == method)
+        cls = registry.load(cell["method_plugin"])
+        table = cls.published_for(dict(cell["params"]))
+        row = [f"{method} (published)"]
+        for d in PAPER_DATASETS:
+            values = table.get(d, {})
+            row += [f"{values[m]:.1f}" if m in values else "-" for m in METRICS]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--note", action="append", default=[], help="a header line (repeatable)")
+    args = parser.parse_args()
+    path = args.sweep_dir / "report.json"
+    if not path.is_file():
+        sys.exit(f"error: {path} not found: run `zsl report {args.sweep_dir}` first")
+    report = json.loads(path.read_text())
+    lines = [
+        f"# Table 2 layout: sweep `{report.get('name')}`",
+        "",
+        f"{report['complete']} of {report['planned']} trials complete, {report['failed']} "
+        "failed. GZSL U / S / H in %, mean ± sample sd over seeds (n = seeds where fewer "
+        "than planned completed). Made by `python " + " ".join(sys.argv) + "` from "
+        "`zsl report`'s report.json.",
+        *(["", *args.note] if args.note else []),
+        "",
+        *table2(report),
+    ]
+    text = "\n".join(lines) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
