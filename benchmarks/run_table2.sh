@@ -14,4 +14,4 @@ zsl report "$out" --published
 name=$(basename "$config" .toml)
 args=()
 if [ -n "${TABLE2_NOTE:-}" ]; then args+=(--note "$TABLE2_NOTE"); fi
-python benchmarks/table2.py "$out" "benchmarks/results/table2_${name}.md" "${args[@]}"
+python benchmarks/table2.py "$out" -o "benchmarks/results/table2_${name}.md" "${args[@]}"

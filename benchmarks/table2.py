@@ -3,9 +3,9 @@ H (mean +- sd over seeds, %) per dataset, then the methods' published numbers on
 ResNet-101 features (CUB, AWA1, AWA2, SUN), marked as published.
 
 Reads ``report.json`` as ``zsl report SWEEP_DIR`` writes it (run that first; this script only
-rearranges its cells) and writes markdown:
+rearranges its cells; several sweeps are put side by side) and writes markdown:
 
-    python benchmarks/table2.py SWEEP_DIR OUT.md [--note "text for the header"]
+    python benchmarks/table2.py SWEEP_DIR [SWEEP_DIR ...] -o OUT.md [--note "header text"]
 """
 
 from __future__ import annotations
@@ -66,16 +66,23 @@ def table2(report: dict) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sweep_dir", type=Path)
-    parser.add_argument("out", type=Path)
+    parser.add_argument("sweep_dirs", type=Path, nargs="+")
+    parser.add_argument("-o", "--out", type=Path, required=True)
     parser.add_argument("--note", action="append", default=[], help="a header line (repeatable)")
     args = parser.parse_args()
-    path = args.sweep_dir / "report.json"
-    if not path.is_file():
-        sys.exit(f"error: {path} not found: run `zsl report {args.sweep_dir}` first")
-    report = json.loads(path.read_text())
+    reports = []
+    for sweep_dir in args.sweep_dirs:
+        path = sweep_dir / "report.json"
+        if not path.is_file():
+            sys.exit(f"error: {path} not found: run `zsl report {sweep_dir}` first")
+        reports.append(json.loads(path.read_text()))
+    report = {
+        "name": " + ".join(str(r.get("name")) for r in reports),
+        **{k: sum(r[k] for r in reports) for k in ("complete", "planned", "failed")},
+        "cells": [c for r in reports for c in r["cells"]],
+    }
     lines = [
-        f"# Table 2 layout: sweep `{report.get('name')}`",
+        f"# Table 2 layout: sweep `{report['name']}`",
         "",
         f"{report['complete']} of {report['planned']} trials complete, {report['failed']} "
         "failed. GZSL U / S / H in %, mean ± sample sd over seeds (n = seeds where fewer "
