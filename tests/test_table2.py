@@ -57,6 +57,7 @@ def test_layout_has_one_row_per_method_and_the_published_numbers(tmp_path):
             _cell("tf-vaegan", "digits", 0.5),
             _cell("tf-vaegan", "../x/SNU36", 0.25, n=2),
             _cell("eszsl", "digits", 0.125),
+            _cell("eszsl", "digits", 0.0, n=0),  # planned in another sweep, not run there
         ],
     }
     (tmp_path / "report.json").write_text(json.dumps(report))
