@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from zsl_toolkit.cli import cli
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "benchmarks" / "configs" / "table2"
