@@ -172,7 +172,7 @@ def plot(rows: list[str], h: dict[str, dict[str, float]], path: Path) -> bool:
     except ImportError:
         return False
     others = [r for r in rows if r != BASE]
-    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(others), 4))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.2 + 1.1 * len(others)), 4))
     for i, row in enumerate(others):
         for ds, by_row in h.items():
             if row in by_row and BASE in by_row:
