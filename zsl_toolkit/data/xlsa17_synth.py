@@ -41,6 +41,7 @@ import numpy as np
 
 from zsl_toolkit.data.base import Dataset
 from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.data.mechanisms import Mechanism
 from zsl_toolkit.data.resolve import DATA_ROOT_ENV
 from zsl_toolkit.data.synthetic import FeatureModel, render_features
 from zsl_toolkit.data.xlsa17 import ORIGIN, SemanticFile, read_semantic
@@ -67,12 +68,21 @@ DEFAULT_MODEL = FeatureModel(
 
 @dataclass(frozen=True)
 class RealAttributeSpec:
-    """Where a preset's real files are (``<root>/<folder>/``) and how its features arise."""
+    """Where a preset's real files are (``<root>/<folder>/``) and how its features arise:
+    ``model`` through :func:`render_features` (``cub-synth``'s mechanism), unless a
+    ``mechanism`` of :mod:`zsl_toolkit.data.mechanisms` is given; ``images_per_class`` keeps at
+    most that many images of each class (see :func:`subsample`), None all of them."""
 
     folder: str
     split_file: str | None = None  # another file holding train_loc/val_loc, when att lacks them
     model: FeatureModel = DEFAULT_MODEL
     seed: int = 0
+    mechanism: Mechanism | None = None
+    images_per_class: int | None = None
+
+    def generator(self) -> FeatureModel | Mechanism:
+        """The settings that render features: the mechanism, else ``model``."""
+        return self.mechanism if self.mechanism is not None else self.model
 
 
 def read_class_list(path: Path) -> list[str]:
@@ -175,8 +185,24 @@ def generate_from_file(folder: Path, spec: RealAttributeSpec, name: str) -> ZSLD
     scaled = 0.5 + ATTRIBUTE_SPREAD * np.divide(
         att - mean, std, out=np.zeros_like(att), where=std > 0
     )
-    features = render_features(rng, scaled, labels[listed], spec.model, dtype=np.float32)
-    # Images no split lists (if any) have no role: leave them out and renumber the rest.
+    if spec.mechanism is None:
+        features = render_features(rng, scaled, labels[listed], spec.model, dtype=np.float32)
+    else:
+        features = spec.mechanism.render(rng, scaled, labels[listed])
+    extra = {
+        "semantic": str(sem.path),
+        "seed": str(spec.seed),
+        "val_classes": str(n_val),
+        **{k: str(v) for k, v in vars(spec.generator()).items()},
+    }
+    if spec.mechanism is not None:
+        extra["mechanism"] = type(spec.mechanism).__name__
+    if spec.images_per_class is not None:
+        keep = subsample(spec.seed, labels[listed], member[listed], spec.images_per_class)
+        listed, features = listed[keep], features[keep]
+        extra["images_per_class"] = str(spec.images_per_class)
+    # Images no split lists (if any), or left out by the subsample, have no role: leave them
+    # out and renumber the rest.
     row = np.full(n_all, -1, dtype=np.int64)
     row[listed] = np.arange(listed.size)
     return ZSLData(
@@ -184,16 +210,28 @@ def generate_from_file(folder: Path, spec: RealAttributeSpec, name: str) -> ZSLD
         labels=labels[listed],
         class_embeddings=att,
         class_names=sem.names,
-        splits={k: row[v] for k, v in splits.items()},
+        splits={k: row[v][row[v] >= 0] for k, v in splits.items()},
         name=name,
         source=f"generated ({name} preset) from {sem.path}",
-        extra={
-            "semantic": str(sem.path),
-            "seed": str(spec.seed),
-            "val_classes": str(n_val),
-            **{k: str(v) for k, v in vars(spec.model).items()},
-        },
+        extra=extra,
     )
+
+
+def subsample(seed: int, labels: np.ndarray, member: np.ndarray, per_class: int) -> np.ndarray:
+    """Sorted positions of at most about ``per_class`` images of each class, kept in the same
+    proportion from every combination of splits (``member``) the class spans, at least one
+    from each, so every class stays in every split it was in. Its own random stream (from
+    ``seed``): the features of the kept images are those of the whole set."""
+    rng = np.random.default_rng([seed, 1])
+    keep: list[np.ndarray] = []
+    for c in np.unique(labels):
+        of_class = np.flatnonzero(labels == c)
+        share = min(1.0, per_class / of_class.size)
+        for code in np.unique(member[of_class]):
+            group = of_class[member[of_class] == code]
+            k = max(1, int(round(share * group.size)))
+            keep.append(rng.choice(group, size=k, replace=False))
+    return np.sort(np.concatenate(keep))
 
 
 class RealAttributeDataset(Dataset):
@@ -221,9 +259,11 @@ class RealAttributeDataset(Dataset):
         for key, value in knobs.items():
             if value is not None and not value >= 0:
                 raise DataError(f"dataset option {key}: expected a number >= 0, got {value}")
-        self.model = replace(
-            self.spec.model, **{k: float(v) for k, v in knobs.items() if v is not None}
-        )
+        given = {k: float(v) for k, v in knobs.items() if v is not None}
+        if self.spec.mechanism is None:
+            self.settings = replace(self.spec, model=replace(self.spec.model, **given))
+        else:
+            self.settings = replace(self.spec, mechanism=replace(self.spec.mechanism, **given))
 
     def load(self, data_root: Path | None = None) -> ZSLData:
         folder = self.spec.folder
@@ -240,7 +280,7 @@ class RealAttributeDataset(Dataset):
                 f"{SEMANTIC} {ORIGIN}: point --data-root or {DATA_ROOT_ENV} at the folder "
                 f"holding {folder}/"
             )
-        return generate_from_file(path, replace(self.spec, model=self.model), self.preset_name)
+        return generate_from_file(path, self.settings, self.preset_name)
 
 
 class CUBSynth(RealAttributeDataset):

@@ -182,6 +182,7 @@ def test_every_term_matches_hand_computation(epoch, recombine):
         "sd_attribute_t",
         "sd_attribute_p",
         "active_p_dims",
+        "active_t_dims",
     }
     assert set(got) == set(want) | diagnostics
     for name, value in want.items():

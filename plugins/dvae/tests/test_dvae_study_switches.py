@@ -59,7 +59,9 @@ def test_epoch_log_has_branch_diagnostics():
     record = next(r for r in trainer.history if r["stage"] == "vae")
     for key in ("sd_visual_t", "sd_visual_p", "sd_attribute_t", "sd_attribute_p"):
         assert record[key] > 0
-    assert 0 <= record["active_p_dims"] <= DisentangledVAE.quick_params.get("latent_size", 64)
+    latent = DisentangledVAE.quick_params.get("latent_size", 64)
+    assert 0 <= record["active_p_dims"] <= latent
+    assert 0 <= record["active_t_dims"] <= latent
 
 
 def test_transfer_margins_are_distances_of_unseen_images():

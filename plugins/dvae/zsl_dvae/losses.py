@@ -71,15 +71,16 @@ def branch_diagnostics(
 ) -> dict[str, torch.Tensor]:
     """What the study of the method's components logs per batch (averaged per epoch by the
     trainer): the mean posterior standard deviation ``exp(logvar / 2)`` of each branch of
-    each encoder, and how many dimensions of the visual dispersing branch carry information
+    each encoder, and how many dimensions of each visual branch carry information
     (batch-mean KL to the prior above 0.01 nats; 0 means the branch collapsed to the prior)."""
     sd_v, sd_s = (0.5 * logvar_v).exp(), (0.5 * logvar_s).exp()
-    mu_p, lv_p = mu_v[:, latent:], logvar_v[:, latent:]
-    kl_dim = 0.5 * (mu_p.pow(2) + lv_p.exp() - 1.0 - lv_p).mean(dim=0)
+    kl_all = 0.5 * (mu_v.pow(2) + logvar_v.exp() - 1.0 - logvar_v).mean(dim=0)
+    kl_dim = kl_all[latent:]
     return {
         "sd_visual_t": sd_v[:, :latent].mean(),
         "sd_visual_p": sd_v[:, latent:].mean(),
         "sd_attribute_t": sd_s[:, :latent].mean(),
         "sd_attribute_p": sd_s[:, latent:].mean(),
         "active_p_dims": (kl_dim > 0.01).sum().float(),
+        "active_t_dims": (kl_all[:latent] > 0.01).sum().float(),
     }
