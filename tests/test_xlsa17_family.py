@@ -13,10 +13,10 @@ from xlsa17_files import SHARED
 
 from zsl_toolkit.cli import cli
 from zsl_toolkit.data.mechanisms import DeepNarrow, Expression, ModesGain, SubspaceSparse
+from zsl_toolkit.data.registry import dataset_registry
 from zsl_toolkit.data.resolve import load_dataset
 from zsl_toolkit.data.xlsa17 import read_semantic
 from zsl_toolkit.data.xlsa17_synth import generate_from_file
-from zsl_toolkit.registry import dataset_registry
 
 FAMILY = {  # name: (folder, feature dim, images per class, seen / unseen classes)
     "cub-synth-s": ("CUB", 2048, 12, (150, 50)),
