@@ -297,6 +297,12 @@ data_root_option = click.option(
     default=None,
     help="Continue an interrupted run directory from its last checkpoint.",
 )
+@click.option(
+    "--balance/--no-balance",
+    default=None,
+    help="Calibrate seen vs unseen on the validation protocol (default: datasets without "
+    "published settings).",
+)
 def train(
     method,
     dataset,
@@ -314,6 +320,7 @@ def train(
     quiet,
     as_json,
     resume,
+    balance,
 ) -> None:
     """Train a method on a dataset, evaluate it and write a run directory.
 
@@ -323,7 +330,16 @@ def train(
 
     _stop_on_sigterm()
     if resume:
-        if method or dataset or params or config_file or out or protocol or dataset_options:
+        if (
+            method
+            or dataset
+            or params
+            or config_file
+            or out
+            or protocol
+            or dataset_options
+            or balance is not None
+        ):
             raise ConfigError("--resume takes only the run directory (and --data-root, --quiet)")
         from zsl_toolkit.pipeline import resume as run_resume
 
@@ -358,16 +374,29 @@ def train(
         evaluators=settings.evaluators,
         protocol=settings.protocol,
         dataset_options=settings.dataset_options,
+        balance=balance,
     )
     _print_run(result, as_json)
 
 
 def _print_run(result: Any, as_json: bool) -> None:
+    from zsl_toolkit.notices import imbalance_notice
+
     if as_json:
         click.echo(json.dumps({"run_dir": str(result.run_dir), "metrics": result.metrics}))
-        return
-    click.echo(f"run directory: {result.run_dir}")
-    print_metrics(result.metrics)
+    else:
+        click.echo(f"run directory: {result.run_dir}")
+        calibration = result.config.get("calibration") or {}
+        if calibration.get("automatic"):
+            click.echo(
+                f"balanced on the validation protocol: calibration gamma "
+                f"{calibration['gamma']:.4g} (validation H "
+                f"{100 * calibration['validation_H']:.1f}%; --no-balance to skip)"
+            )
+        print_metrics(result.metrics)
+    line = imbalance_notice(result.metrics, result.run_dir, result.config)
+    if line:
+        click.echo(line, err=True)
 
 
 def _stop_on_sigterm() -> None:
@@ -392,11 +421,23 @@ def _stop_on_sigterm() -> None:
 )
 @data_root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the full metrics as JSON.")
-def evaluate(run_dir, evaluators, data_root, as_json) -> None:
+@click.option("--per-class", is_flag=True, help="Also print each class's accuracy, worst first.")
+def evaluate(run_dir, evaluators, data_root, as_json, per_class) -> None:
     """Reload a run directory and evaluate it on its dataset (no retraining)."""
     from zsl_toolkit.pipeline import evaluate_run
 
     metrics = evaluate_run(run_dir, tuple(evaluators) or None, data_root)
+    if per_class and not as_json:
+        from zsl_toolkit.evaluation.per_class import per_class_lines
+        from zsl_toolkit.rundir import read_record
+
+        spec = read_record(Path(run_dir)).get("spec") or {}
+        names = spec.get("class_names") or []
+        seen = [names[i] for i in spec.get("seen_classes") or [] if i < len(names)]
+        print_metrics({k: v for k, v in metrics.items() if k != "uncalibrated"})
+        for line in per_class_lines(metrics, seen):
+            click.echo(line)
+        return
     if as_json:
         click.echo(json.dumps(metrics, indent=2))
     elif "uncalibrated" in metrics:  # a calibrated run: both
@@ -406,6 +447,13 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
         print_metrics(metrics["uncalibrated"])
     else:
         print_metrics(metrics)
+    if not as_json:
+        from zsl_toolkit.notices import imbalance_notice
+        from zsl_toolkit.rundir import read_record
+
+        line = imbalance_notice(metrics, run_dir, read_record(Path(run_dir)))
+        if line:
+            click.echo(line, err=True)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -73,6 +73,7 @@ def evaluation_input(method: Method, data: ZSLData) -> EvalInput:
         labels_unseen=yu,
         seen_classes=seen,
         unseen_classes=unseen,
+        class_names=list(data.class_names),
     )
 
 
@@ -98,9 +99,14 @@ def train(
     data: ZSLData | None = None,
     protocol: str = "test",
     dataset_options: dict[str, Any] | None = None,
+    balance: bool | None = None,
 ) -> RunResult:
     """Train ``method`` on ``dataset``, evaluate, and save a run directory (``out``, else
     :func:`~zsl_toolkit.rundir.default_run_dir`).
+
+    ``balance`` (default: automatic) calibrates seen against unseen classes on the dataset's
+    validation protocol as part of training, for datasets without published settings
+    (:mod:`zsl_toolkit.balance`); ``False`` switches it off.
 
     ``data`` may be passed to skip loading (the dataset string is still recorded); it is the
     dataset as loaded, before ``protocol`` (``test``, or ``val``: see
@@ -124,7 +130,23 @@ def train(
     if dataset_options:
         record["dataset_options"] = dict(dataset_options)
     write_json(run_dir / RUN_FILE, record)
-    return _run(instance, data, config, run_dir, record, evaluators, resume=False)
+    result = _run(instance, data, config, run_dir, record, evaluators, resume=False)
+    return _balanced(result, data, protocol, root, config, balance)
+
+
+def _balanced(
+    result: RunResult,
+    data: ZSLData,
+    protocol: str,
+    root: str | Path | None,
+    config: TrainConfig,
+    balance: bool | None,
+) -> RunResult:
+    from zsl_toolkit import balance as balancing
+
+    if not balancing.applies(result.method.spec_.dataset_key, protocol, data, balance):
+        return result
+    return balancing.balance(result, data, root)
 
 
 def resume(
@@ -147,7 +169,9 @@ def resume(
         raise RunDirError(f"{run_dir / RUN_FILE}: incomplete run record ({exc})") from None
     data = load_run_data(record, root)
     chosen = evaluators or run_evaluators(record)
-    return _run(instance, data, config, run_dir, record, chosen, resume=True)
+    result = _run(instance, data, config, run_dir, record, chosen, resume=True)
+    protocol = record.get("protocol", "test")
+    return _balanced(result, data, protocol, root, config, None)
 
 
 def _run(

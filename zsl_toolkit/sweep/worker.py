@@ -83,6 +83,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
                 evaluators=settings.evaluators,
                 data=data,
                 protocol=settings.protocol,
+                balance=False,  # a sweep studies the settings it varies, uncalibrated
             )
         except ZSLError as exc:
             return _failed(info, started, str(exc), None)

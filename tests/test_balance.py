@@ -1,0 +1,107 @@
+"""The balanced default: calibration chosen on the validation protocol during training, for
+datasets without published settings; switchable off; the imbalance notice; per-class
+accuracy by class name."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from zsl_toolkit.balance import applies, plateau_gamma, validation_calibration
+from zsl_toolkit.cli import cli
+from zsl_toolkit.notices import imbalance_notice
+from zsl_toolkit.rundir import load_run, load_run_data
+
+ESZSL = {"gamma": 100.0}
+
+
+def _train(out, dataset="synthetic", **kw):
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.training import TrainConfig
+
+    config = TrainConfig(device="cpu", quiet=True, seed=1)
+    return train("eszsl", dataset, params=ESZSL, config=config, out=out, **kw)
+
+
+@pytest.fixture(scope="module")
+def balanced(tmp_path_factory):
+    return _train(tmp_path_factory.mktemp("bal") / "run")
+
+
+def test_default_run_is_calibrated_on_its_validation_run(balanced):
+    cal = balanced.config["calibration"]
+    assert cal["automatic"] is True and cal["chosen_on"] == "validation"
+    val_dir = balanced.run_dir / "validation"
+    assert json.loads((val_dir / "run.json").read_text())["protocol"] == "val"
+    assert validation_calibration(val_dir)["gamma"] == cal["gamma"]  # chosen there, not on test
+    # The stored run applies it: scores of seen classes lowered by exactly gamma.
+    run = load_run(balanced.run_dir)
+    data = load_run_data(balanced.config)
+    x = data.features[data.splits["test_seen"][:5]]
+    calibrated = run.method.predict_scores(x)
+    run.method.calibration_gamma_ = None
+    raw = run.method.predict_scores(x)
+    seen = list(run.method.spec_.seen_classes)
+    assert np.allclose(raw[:, seen] - calibrated[:, seen], cal["gamma"], atol=1e-5)
+    metrics = balanced.metrics
+    assert "uncalibrated" in metrics and metrics["calibration_gamma"] == cal["gamma"]
+    # On this set the validation gamma balances the test split too (64.2 -> 78.2 measured).
+    assert metrics["gzsl"]["H"] > metrics["uncalibrated"]["gzsl"]["H"]
+
+
+def test_no_balance_and_where_it_does_not_apply(tmp_path, balanced):
+    off = _train(tmp_path / "off", balance=False)
+    assert "calibration" not in off.config and not (off.run_dir / "validation").exists()
+    assert off.metrics["gzsl"]["H"] == balanced.metrics["uncalibrated"]["gzsl"]["H"]
+    data = load_run_data(balanced.config)
+    assert applies("synthetic", "test", data, None)
+    assert not applies("cub", "test", data, None)  # published settings
+    assert not applies("synthetic", "val", data, None)
+    assert not applies("synthetic", "test", data, False)
+    from zsl_toolkit.data.synthetic import Toy
+
+    assert not applies("toy", "test", Toy().load(), None)  # a single validation class
+
+
+def test_plateau_gamma_takes_the_middle_of_the_near_best_gammas():
+    gammas = np.array([-np.inf, 0.0, 1.0, 2.0, 3.0, 4.0])
+    u = np.array([0.0, 0.5, 0.80, 0.81, 0.80, 0.9])
+    s = np.array([1.0, 0.9, 0.80, 0.80, 0.81, 0.1])
+    gamma, h = plateau_gamma(gammas, u, s)
+    assert gamma == 2.0 and h == pytest.approx(2 * 0.81 * 0.8 / 1.61)
+
+
+def test_calibrate_replaces_an_automatic_gamma(balanced, tmp_path):
+    from zsl_toolkit.editing import calibrate_run
+
+    new = calibrate_run(balanced.run_dir, gamma=0.05, out=tmp_path / "cal")
+    assert new.config["calibration"] == {"gamma": 0.05, "chosen_on": "given"}
+
+
+def test_imbalance_notice():
+    line = imbalance_notice({"gzsl": {"U": 0.138, "S": 0.906}}, "runs/r", {})
+    assert line.startswith("notice: U 13.8% and S 90.6% differ by more than 2x")
+    assert "favour seen classes" in line and "zsl calibrate runs/r --target validation" in line
+    assert imbalance_notice({"gzsl": {"U": 0.5, "S": 0.9}}, "r", {}) is None
+    auto = {"calibration": {"automatic": True, "chosen_on": "validation", "gamma": 1.0}}
+    line = imbalance_notice({"gzsl": {"U": 0.9, "S": 0.3}}, "r", auto)
+    assert "favour unseen classes" in line and "zsl evaluate r --per-class" in line
+
+
+def test_per_class_accuracy_by_name_in_metrics_and_evaluate(balanced):
+    data = load_run_data(balanced.config)
+    per_class = balanced.metrics["gzsl"]["per_class"]
+    assert set(per_class) == {data.class_names[int(c)] for c in np.unique(data.labels)}
+    result = CliRunner().invoke(cli, ["evaluate", str(balanced.run_dir), "--per-class"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("class "))
+    table = lines[header + 1 :]
+    assert len(table) == len(per_class)
+    for row in table:
+        name, split, acc = row.split()
+        assert float(acc.rstrip("%")) == pytest.approx(100 * per_class[name], abs=0.006)
+        assert split == ("seen" if data.class_names.index(name) in data.seen_classes else "unseen")
