@@ -115,10 +115,13 @@ def predict(
             if truth:
                 from pathlib import Path
 
-                from zsl_onnx.truth import check_report_dir
+                from zsl_onnx.images import image_files
+                from zsl_onnx.truth import check_report_dir, check_truth_classes, truth_of
 
                 report_dir = Path(report or f"{Path(inputs[0]).resolve().name}-report")
                 check_report_dir(report_dir)
+                files = image_files(list(inputs))
+                check_truth_classes(truth_of(list(inputs), files), probe.class_names)
             elif report:
                 raise ConfigError("--report applies to --truth folders")
             result = predict_images(

@@ -24,6 +24,8 @@ from zsl_toolkit.io import atomic_write
 OUTPUT_SUFFIXES = (".csv", ".json")
 FEATURE_SUFFIXES = (".npy", ".mat", ".h5")
 """Files a features model reads (:func:`zsl_onnx.features.read_features`)."""
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+"""Files taken for images when given to a features model (folders too)."""
 
 
 def check_inputs_fit(model: str | Path, metadata: dict[str, str], inputs: list[str]) -> None:
@@ -39,9 +41,7 @@ def check_inputs_fit(model: str | Path, metadata: dict[str, str], inputs: list[s
             f"features file {features[0]}: give image files or folders, or predict features "
             f"with a features model (`zsl export RUN --format onnx` without --backbone)"
         )
-    others = [
-        i for i in inputs if Path(i).is_dir() or Path(i).suffix.lower() not in FEATURE_SUFFIXES
-    ]
+    others = [i for i in inputs if Path(i).is_dir() or Path(i).suffix.lower() in IMAGE_SUFFIXES]
     if not takes_images and others:
         raise ConfigError(
             f"{model} takes features, not images ({others[0]}): export an image-in model "

@@ -51,6 +51,21 @@ def truth_of(inputs: list[str], files: list[str]) -> list[str]:
     return out
 
 
+def check_truth_classes(truths: list[str], class_names: list[str]) -> None:
+    """Every class folder must name a class of the model (checked before predicting)."""
+    index = set(class_names)
+    unknown = sorted({t for t in truths if t not in index})
+    if unknown:
+        folded = {n.casefold(): n for n in class_names}
+        hint = folded.get(unknown[0].casefold())
+        more = " ..." if len(class_names) > 10 else ""
+        raise DataError(
+            f"class folder(s) {', '.join(unknown[:5])} name no class of the model"
+            + (f" (did you mean '{hint}'?)" if hint else "")
+            + f"; its classes: {', '.join(class_names[:10])}{more}"
+        )
+
+
 def check_report_dir(report: Path) -> None:
     """The report folder must be new or empty, in an existing folder."""
     if not report.parent.is_dir():
@@ -107,16 +122,8 @@ def measure(
 ) -> TruthReport:
     """Compare ``answers`` (class ids, -1 unknown) with ``truths`` (class names); write the
     report files into ``folder`` (created)."""
+    check_truth_classes(truths, class_names)
     index = {n: i for i, n in enumerate(class_names)}
-    unknown = sorted({t for t in truths if t not in index})
-    if unknown:
-        folded = {n.casefold(): n for n in class_names}
-        hint = folded.get(unknown[0].casefold())
-        raise DataError(
-            f"class folder(s) {', '.join(unknown[:5])} name no class of the model"
-            + (f" (did you mean '{hint}'?)" if hint else "")
-            + f"; its classes: {', '.join(class_names[:10])}{' ...' if len(class_names) > 10 else ''}"
-        )
     true_ids = np.asarray([index[t] for t in truths], dtype=np.int64)
     answers = np.asarray(answers, dtype=np.int64)
     seen = set(seen_classes)
@@ -248,4 +255,11 @@ def _write_mistakes(path: Path, mistakes: list[tuple[str, str, str, float]], tot
     atomic_write(path, lambda fh: fh.write(data))
 
 
-__all__ = ["UNKNOWN", "TruthReport", "check_report_dir", "measure", "truth_of"]
+__all__ = [
+    "UNKNOWN",
+    "TruthReport",
+    "check_report_dir",
+    "check_truth_classes",
+    "measure",
+    "truth_of",
+]
