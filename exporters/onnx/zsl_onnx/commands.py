@@ -46,8 +46,8 @@ def check_inputs_fit(model: str | Path, metadata: dict[str, str], inputs: list[s
         raise ConfigError(
             f"{model} takes features, not images ({others[0]}): export an image-in model "
             f"with `zsl export RUN --format onnx --backbone NAME` (NAME: the backbone the "
-            f"run's store was extracted with, `zsl data info STORE` shows it; "
-            f"efficientnet-lite0 by default)"
+            f"run's store was extracted with, efficientnet-lite0 unless `zsl extract "
+            f"--backbone` named another)"
         )
 
 
