@@ -65,8 +65,9 @@ def make_store(kind: str, work: Path) -> Path:
     return store
 
 
-def run_one(method: str, store: Path, out: Path) -> dict:
-    """Metrics of the default run (trained unless already complete)."""
+def run_one(method: str, store: Path, out: Path, train_missing: bool = True) -> dict | None:
+    """Metrics of the default run (trained unless already complete; None when it is not
+    complete and ``train_missing`` is off)."""
     from zsl_toolkit.pipeline import train
     from zsl_toolkit.training import TrainConfig
 
@@ -75,6 +76,8 @@ def run_one(method: str, store: Path, out: Path) -> dict:
         record = json.loads((out / "run.json").read_text())
         if record.get("status") == "complete":
             return {"metrics": json.loads(metrics_file.read_text()), "record": record}
+    if not train_missing:
+        return None
     start = time.perf_counter()
     result = train(method, str(store), config=TrainConfig(device="cpu", quiet=True), out=out)
     seconds = time.perf_counter() - start
@@ -109,15 +112,24 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "own_images.md"
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="Tabulate the runs already complete in WORK; train nothing (others: not run).",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     load_before = load_average()
     lines = []
     h_of: dict[tuple[str, str], float] = {}
     for kind in args.sets.split(","):
-        store = make_store(kind, args.work)
+        store = args.work / f"{kind}.h5" if args.report_only else make_store(kind, args.work)
         for method in args.methods.split(","):
-            res = run_one(method, store, args.work / "runs" / f"{kind}-{method}")
+            out = args.work / "runs" / f"{kind}-{method}"
+            res = run_one(method, store, out, train_missing=not args.report_only)
+            if res is None:
+                lines.append(f"| {kind} | {method} | not run (time) | | | | | | | | |")
+                continue
             line, h, _ = row(kind, method, res)
             h_of[(kind, method)] = h
             print(line, flush=True)
@@ -151,7 +163,7 @@ def main() -> None:
         f"Machine: {cpu_name()}, {__import__('os').cpu_count()} cores, shared; load average "
         f"{fmt_load(load_before)} before, {fmt_load(load_average())} after. One seed (0).",
         f"Command: `python benchmarks/bench_own_images.py --work WORK --sets {args.sets} "
-        f"--methods {args.methods}`.",
+        f"--methods {args.methods}`{' (then --report-only to tabulate)' if args.report_only else ''}.",
     ]
     write_report(report, args.out)
 

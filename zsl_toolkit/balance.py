@@ -28,6 +28,7 @@ on).
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def validation_calibration(run_dir: Path) -> dict[str, Any]:
     return {"gamma": gamma, "validation_H": h}
 
 
-def balance(result: Any, data: ZSLData, root: str | Path | None) -> Any:
+def balance(result: Any, data: ZSLData, root: str | Path | None, quiet: bool = True) -> Any:
     """Train the validation run of ``result``'s configuration on ``data`` (as loaded, under
     the test protocol), store the chosen gamma in ``result``'s run directory, re-evaluate;
     the updated :class:`RunResult`."""
@@ -107,11 +108,18 @@ def balance(result: Any, data: ZSLData, root: str | Path | None) -> Any:
     start = time.perf_counter()
     record = result.config
     val_dir = result.run_dir / "validation"
+    if not quiet:
+        print(
+            "balance: training once more under --protocol val to choose the seen/unseen "
+            "calibration (--no-balance skips this)",
+            file=sys.stderr,
+            flush=True,
+        )
     train(
         record["method"],
         run_dataset(record),
         params=record["params"],
-        config=run_train_config(record, quiet=True),
+        config=run_train_config(record, quiet=quiet),
         root=root if root is not None else record.get("data_root"),
         out=val_dir,
         evaluators=("calibrated",),

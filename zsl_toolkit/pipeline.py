@@ -146,7 +146,7 @@ def _balanced(
 
     if not balancing.applies(result.method.spec_.dataset_key, protocol, data, balance):
         return result
-    return balancing.balance(result, data, root)
+    return balancing.balance(result, data, root, config.quiet)
 
 
 def resume(
