@@ -359,3 +359,16 @@ def test_onnxruntime_engine_agrees_with_torch(tiny_backbone, small):
     scale = np.abs(by_torch).max()
     assert np.abs(by_ort - by_torch).max() <= 1e-5 * scale
     assert not np.array_equal(by_ort, np.zeros_like(by_ort))
+
+
+def test_semantics_built_in_memory_need_no_file(tiny_backbone, small):
+    from pathlib import Path
+
+    from zsl_images.semantics import Semantics
+
+    sem = Semantics(list("abcd"), np.eye(4, dtype=np.float32), "attributes", Path("-"))
+    report = extract(
+        small["images"], small["root"] / "mem.h5", sem, unseen=["d"], backbone="tiny",
+        workers=0, progress=io.StringIO(),
+    )  # fmt: skip
+    assert report.data.class_names == list("abcd")

@@ -9,6 +9,7 @@ and a CSV whose first row is a class row says that its header row is missing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from zsl_images.semantics import Semantics, first_row
 from zsl_toolkit.errors import DataError
@@ -24,7 +25,7 @@ def _spelling(name: str, candidates: Sequence[str]) -> str:
 def check_semantics(classes: Sequence[str], semantics: Semantics) -> None:
     """Every class folder has a semantics row, and the file has its header row."""
     source = semantics.source
-    head = first_row(source)
+    head = first_row(source) if Path(source).is_file() else []  # in-memory semantics: none
     if head and head[0] in classes and head[0] not in semantics.names:
         what = "class, attribute names" if semantics.kind == "attributes" else "class, text"
         raise DataError(
