@@ -116,8 +116,13 @@ def backbone_graph(spec: Backbone, weights: Path | None = None, opset: int | Non
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         raise GraphUnavailable(f"backbone '{spec.name}' does not export: {first}") from None
     blob = program.model_proto.SerializeToString()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda fh: fh.write(blob))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda fh: fh.write(blob))
+    except OSError as exc:  # a read-only home: say where, run torch instead
+        raise GraphUnavailable(
+            f"cannot cache the graph at {path} ({exc}; set ZSL_CACHE_DIR)"
+        ) from None
     return path
 
 
