@@ -105,3 +105,14 @@ def test_per_class_accuracy_by_name_in_metrics_and_evaluate(balanced):
         name, split, acc = row.split()
         assert float(acc.rstrip("%")) == pytest.approx(100 * per_class[name], abs=0.006)
         assert split == ("seen" if data.class_names.index(name) in data.seen_classes else "unseen")
+
+
+def test_zsl_train_prints_the_balance_and_both_sets_of_numbers(tmp_path):
+    out = tmp_path / "cli"
+    args = ["train", "-m", "eszsl", "-d", "synthetic", "-p", "gamma=100", "--seed", "1"]
+    result = CliRunner().invoke(cli, [*args, "-q", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "balanced on the validation protocol: calibration gamma" in result.stdout
+    assert "uncalibrated:" in result.stdout and "{" not in result.stdout
+    off = CliRunner().invoke(cli, [*args, "-q", "--no-balance", "--out", str(tmp_path / "off")])
+    assert off.exit_code == 0 and "balanced" not in off.stdout and "uncalibrated" not in off.stdout

@@ -393,7 +393,10 @@ def _print_run(result: Any, as_json: bool) -> None:
                 f"{calibration['gamma']:.4g} (validation H "
                 f"{100 * calibration['validation_H']:.1f}%; --no-balance to skip)"
             )
-        print_metrics(result.metrics)
+        print_metrics({k: v for k, v in result.metrics.items() if k != "uncalibrated"})
+        if "uncalibrated" in result.metrics:
+            click.echo("uncalibrated:")
+            print_metrics(result.metrics["uncalibrated"])
     line = imbalance_notice(result.metrics, result.run_dir, result.config)
     if line:
         click.echo(line, err=True)
