@@ -74,7 +74,8 @@ def run_one(method: str, store: Path, out: Path, train_missing: bool = True) -> 
     metrics_file = out / "metrics.json"
     if metrics_file.is_file() and (out / "run.json").is_file():
         record = json.loads((out / "run.json").read_text())
-        if record.get("status") == "complete":
+        balancing = (out / "validation").is_dir() and "calibration" not in record
+        if record.get("status") == "complete" and not balancing:
             return {"metrics": json.loads(metrics_file.read_text()), "record": record}
     if not train_missing:
         return None
@@ -128,7 +129,7 @@ def main() -> None:
             out = args.work / "runs" / f"{kind}-{method}"
             res = run_one(method, store, out, train_missing=not args.report_only)
             if res is None:
-                lines.append(f"| {kind} | {method} | not run (time) | | | | | | | | |")
+                lines.append(f"| {kind} | {method} | not finished (time) | | | | | | | | |")
                 continue
             line, h, _ = row(kind, method, res)
             h_of[(kind, method)] = h
