@@ -382,21 +382,21 @@ def train(
 def _print_run(result: Any, as_json: bool) -> None:
     from zsl_toolkit.notices import imbalance_notice
 
-    if as_json:
+    if as_json:  # machine-readable: the JSON alone
         click.echo(json.dumps({"run_dir": str(result.run_dir), "metrics": result.metrics}))
-    else:
-        click.echo(f"run directory: {result.run_dir}")
-        calibration = result.config.get("calibration") or {}
-        if calibration.get("automatic"):
-            click.echo(
-                f"balanced on the validation protocol: calibration gamma "
-                f"{calibration['gamma']:.4g} (validation H "
-                f"{100 * calibration['validation_H']:.1f}%; --no-balance to skip)"
-            )
-        print_metrics({k: v for k, v in result.metrics.items() if k != "uncalibrated"})
-        if "uncalibrated" in result.metrics:
-            click.echo("uncalibrated:")
-            print_metrics(result.metrics["uncalibrated"])
+        return
+    click.echo(f"run directory: {result.run_dir}")
+    calibration = result.config.get("calibration") or {}
+    if calibration.get("automatic"):
+        click.echo(
+            f"balanced on the validation protocol: calibration gamma "
+            f"{calibration['gamma']:.4g} (validation H "
+            f"{100 * calibration['validation_H']:.1f}%; --no-balance to skip)"
+        )
+    print_metrics({k: v for k, v in result.metrics.items() if k != "uncalibrated"})
+    if "uncalibrated" in result.metrics:
+        click.echo("uncalibrated:")
+        print_metrics(result.metrics["uncalibrated"])
     line = imbalance_notice(result.metrics, result.run_dir, result.config)
     if line:
         click.echo(line, err=True)
