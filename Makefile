@@ -8,11 +8,14 @@ TORCH ?= cpu
 CONSTRAINTS := $(if $(filter cuda,$(TORCH)),$(VENV)/constraints-cuda.txt,constraints.txt)
 CHECK_CUDA_TORCH := $(PY) -c "import sys, torch; torch.version.cuda or sys.exit('error: TORCH=cuda installed ' + torch.__version__ + ', a CPU-only torch')"
 PIP := $(PY) -m pip install --quiet --constraint $(CONSTRAINTS)
-PLUGINS := $(wildcard plugins/dvae/pyproject.toml exporters/onnx/pyproject.toml extractors/images/pyproject.toml)
+PLUGINS := $(wildcard plugins/dvae/pyproject.toml exporters/onnx/pyproject.toml extractors/images/pyproject.toml serving/http/pyproject.toml)
 # zsl-onnx with its gpu extra: onnxruntime-gpu's CUDA libraries (Linux x86_64; empty elsewhere).
+# zsl-serve with Ray Serve and its test tools (httpx, selenium); a variable, since a comma
+# inside $(if ...) would split its arguments.
+SERVE_EXTRAS := [ray,test]
 EDITABLE := -e '.[ray,plot,test]' \
-	$(foreach p,$(PLUGINS),-e '$(patsubst %/,%,$(dir $(p)))$(if $(findstring onnx,$(p)),[gpu])')
-TEST_DIRS := tests $(wildcard plugins/dvae/tests exporters/onnx/tests extractors/images/tests)
+	$(foreach p,$(PLUGINS),-e '$(patsubst %/,%,$(dir $(p)))$(if $(findstring onnx,$(p)),[gpu])$(if $(findstring serving,$(p)),$(SERVE_EXTRAS))')
+TEST_DIRS := tests $(wildcard plugins/dvae/tests exporters/onnx/tests extractors/images/tests serving/http/tests)
 DEMO_METHOD ?= $(if $(wildcard plugins/dvae/pyproject.toml),dvae,eszsl)
 
 .PHONY: setup demo test lint clean
@@ -33,6 +36,7 @@ demo: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(PY) -m pytest -q $(TEST_DIRS)

@@ -54,11 +54,12 @@ def headline(metrics):
 def trial(method, store_full, store_held, withheld, data, seed, epochs, params, work):
     from zsl_toolkit.editing import NewClass, add_classes
     from zsl_toolkit.pipeline import evaluate, train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     cfg = TrainConfig(seed=seed, device="cpu", quiet=True, epochs=epochs)
-    full = train(method, str(store_full), params=params, config=cfg, out=work / "full")
-    held = train(method, str(store_held), params=params, config=cfg, out=work / "held")
+    full = train(RunSettings(method, str(store_full), params, cfg), out=work / "full")
+    held = train(RunSettings(method, str(store_held), params, cfg), out=work / "held")
     new = [
         NewClass(n, tuple(float(v) for v in data.class_embeddings[data.class_names.index(n)]))
         for n in withheld
@@ -110,8 +111,8 @@ def main() -> None:
     from zsl_toolkit.data.classset import edit_class_set
     from zsl_toolkit.data.hdf5 import save_h5
     from zsl_toolkit.data.resolve import load_dataset
+    from zsl_toolkit.methods.registry import method_registry
     from zsl_toolkit.params import parse_params
-    from zsl_toolkit.registry import method_registry
 
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]

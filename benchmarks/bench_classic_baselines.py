@@ -23,6 +23,7 @@ import torch
 from _common import write_report
 
 from zsl_toolkit.pipeline import train
+from zsl_toolkit.settings import RunSettings
 from zsl_toolkit.training import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,12 +39,8 @@ def default_datasets() -> list[str]:
 def run(method: str, dataset: str, seed: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        result = train(
-            method,
-            dataset,
-            config=TrainConfig(seed=seed, device="cpu", quiet=True),
-            out=Path(tmp) / "run",
-        )
+        config = TrainConfig(seed=seed, device="cpu", quiet=True)
+        result = train(RunSettings(method, dataset, config=config), out=Path(tmp) / "run")
         wall = time.perf_counter() - start
     m = result.metrics
     return {

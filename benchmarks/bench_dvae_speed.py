@@ -25,8 +25,8 @@ from _common import cpu_name, fmt_load, load_average, write_report
 
 from zsl_toolkit.data.resolve import load_dataset
 from zsl_toolkit.methods import Method
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.pipeline import evaluate
-from zsl_toolkit.registry import method_registry
 from zsl_toolkit.training import TrainConfig, Trainer, seed_everything
 
 TARGET_RATIO = 1.3

@@ -72,12 +72,12 @@ def build_module(args: argparse.Namespace) -> tuple[nn.Module, str]:
     from zsl_toolkit.methods.base import InferenceModule, ModelSpec
 
     if args.run_dir:
-        from zsl_toolkit.rundir import load_run
+        from zsl_toolkit.runs import load_run
 
         run = load_run(args.run_dir)
-        return run.method.inference_module(), f"run {args.run_dir} ({run.config['method']})"
+        return run.method.inference_module(), f"run {args.run_dir} ({run.record.method})"
     if args.method:
-        from zsl_toolkit.registry import method_registry
+        from zsl_toolkit.methods.registry import method_registry
 
         seen = tuple(range(150))
         spec = ModelSpec(FEATURE_DIM, 312, CLASSES, seen, tuple(range(150, CLASSES)),

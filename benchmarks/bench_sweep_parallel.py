@@ -35,7 +35,7 @@ from typing import Any
 
 from _common import cpu_name, fmt_load, load_average, write_report
 
-from zsl_toolkit.rundir import METRICS_FILE
+from zsl_toolkit.runs import METRICS_FILE
 from zsl_toolkit.sweep import config_from_options, run_sweep
 from zsl_toolkit.sweep.config import parse_seeds
 from zsl_toolkit.sweep.executors import available_cores, default_threads

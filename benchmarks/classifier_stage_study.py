@@ -34,9 +34,9 @@ from typing import Any
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.editing.edit import refit_with
 from zsl_toolkit.errors import ZSLError
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.pipeline import evaluate
-from zsl_toolkit.registry import method_registry
-from zsl_toolkit.rundir import load_run_data, read_record
+from zsl_toolkit.runs import load_run_data, read_record
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_report  # noqa: E402
@@ -75,7 +75,7 @@ def scores(run_dir: Path, params: dict[str, Any], data: ZSLData) -> dict[str, fl
 
 
 def own(run_dir: Path, keys: list[str]) -> dict[str, Any]:
-    resolved = read_record(run_dir).get("resolved_params") or {}
+    resolved = read_record(run_dir).resolved_params or {}
     return {k: resolved.get(k) for k in keys}
 
 
@@ -98,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     records = [read_record(run) for run in args.val_runs]
     for run, record in zip(args.val_runs, records, strict=True):
-        if record.get("protocol") != "val":
+        if record.protocol != "val":
             print(f"error: {run}: not a --protocol val run", file=sys.stderr)
             return 2
-    methods = sorted({r["method"] for r in records})
+    methods = sorted({r.method for r in records})
     if len(methods) != 1:
         print(f"error: the validation runs use several methods: {methods}", file=sys.stderr)
         return 2
@@ -130,11 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         val_h: list[list[float]] = []
         for run, record in zip(args.val_runs, records, strict=True):
-            params = {**(record.get("params") or {}), **(record.get("resolved_params") or {})}
+            params = {**record.params, **(record.resolved_params or {})}
             shown = {k: params[k] for k in SHOWN if k in params}
             lines += [
                 "",
-                f"## Validation (`{run}`; {record['dataset']}; {fmt(shown)}; own values "
+                f"## Validation (`{run}`; {record.dataset.name}; {fmt(shown)}; own values "
                 f"{fmt(own(run, keys))})",
                 "",
                 head,

@@ -24,7 +24,7 @@ from typing import Any
 
 from zsl_toolkit.editing.calibrate import validation_gamma
 from zsl_toolkit.pipeline import evaluate
-from zsl_toolkit.rundir import load_run, load_run_data, read_record
+from zsl_toolkit.runs import RunRecord, load_run, load_run_data, read_record
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_report  # noqa: E402
@@ -38,13 +38,13 @@ def trials(sweep_dir: Path) -> list[Path]:
     return sorted(p.parent for p in (sweep_dir / "trials").glob("*/metrics.json"))
 
 
-def label(record: dict[str, Any]) -> str:
+def label(record: RunRecord) -> str:
     """The row's name: method and the distinguishing parameters as the run resolved them."""
-    params = {**(record.get("params") or {}), **(record.get("resolved_params") or {})}
+    params = {**record.params, **(record.resolved_params or {})}
     if params.get("disentangle") is False:
-        return f"{record['method']} base"
+        return f"{record.method} base"
     shown = ", ".join(f"{k}={params.get(k)}" for k in SHOWN[1:])
-    return f"{record['method']} ({shown})"
+    return f"{record.method} ({shown})"
 
 
 def pct(value: float) -> str:
@@ -54,7 +54,7 @@ def pct(value: float) -> str:
 _GAMMAS: dict[Path, dict[str, Any]] = {}
 
 
-def _chosen_gamma(val_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+def _chosen_gamma(val_dir: Path, record: RunRecord) -> dict[str, Any]:
     """:func:`validation_gamma` of ``val_dir``, evaluated once however many test runs share it
     (the pairing above already guarantees the method and parameters agree)."""
     if val_dir not in _GAMMAS:
@@ -65,14 +65,14 @@ def _chosen_gamma(val_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
 def row(test_dir: Path, val_dirs: list[Path], root: str | None) -> list[str] | None:
     """One table row for ``test_dir``, or None when no validation trial matches it."""
     record = read_record(test_dir)
-    if record.get("protocol", "test") != "test":
+    if record.protocol != "test":
         return None
     match = [
         v
         for v in val_dirs
-        if (r := read_record(v)).get("method") == record.get("method")
-        and r.get("params") == record.get("params")
-        and (r.get("train") or {}).get("epochs") == (record.get("train") or {}).get("epochs")
+        if (r := read_record(v)).method == record.method
+        and r.params == record.params
+        and r.epochs == record.epochs
     ]
     if not match:
         return None
@@ -85,7 +85,7 @@ def row(test_dir: Path, val_dirs: list[Path], root: str | None) -> list[str] | N
     gz, oracle = plain["gzsl"], plain["calibrated"]
     return [
         label(record),
-        str((record.get("train") or {}).get("seed")),
+        str(record.train.get("seed")),
         pct(gz["U"]),
         pct(gz["S"]),
         pct(gz["H"]),
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (sweep / "sweep.json").is_file():
             print(f"error: {sweep} is not a sweep directory (no sweep.json)", file=sys.stderr)
             return 2
-    val_dirs = [d for d in trials(args.val_sweep) if read_record(d).get("protocol") == "val"]
+    val_dirs = [d for d in trials(args.val_sweep) if read_record(d).protocol == "val"]
     head = [
         "row",
         "seed",

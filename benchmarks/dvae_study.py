@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zsl_toolkit.rundir import load_run, load_run_data, read_record
+from zsl_toolkit.runs import load_run, load_run_data, read_record
 from zsl_toolkit.sweep.report import collect, write_report
 from zsl_toolkit.sweep.runner import trial_dir
 

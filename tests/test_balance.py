@@ -1,6 +1,6 @@
-"""The balanced default: calibration chosen on the validation protocol during training, for
-datasets without published settings; switchable off; the imbalance notice; per-class
-accuracy by class name."""
+"""--balance: calibration chosen on the validation protocol during training, off by default;
+recorded in the run record, repeated by --config run.json and by --resume; the imbalance
+notice; per-class accuracy by class name."""
 
 from __future__ import annotations
 
@@ -10,36 +10,49 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from zsl_toolkit.balance import applies, plateau_gamma, validation_calibration
+from zsl_toolkit.balance import BALANCE_KEY, applies, plateau_gamma, validation_calibration
 from zsl_toolkit.cli import cli
+from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.notices import imbalance_notice
-from zsl_toolkit.rundir import load_run, load_run_data
+from zsl_toolkit.runs.dataset import DatasetRef
+from zsl_toolkit.runs.load import load_run, load_run_data
+from zsl_toolkit.runs.record import RunRecord, read_record
+from zsl_toolkit.settings import RunSettings
+from zsl_toolkit.training import TrainConfig
 
 ESZSL = {"gamma": 100.0}
 
 
+def _settings(dataset="synthetic", **kw):
+    config = TrainConfig(device="cpu", quiet=True, seed=1)
+    return RunSettings("eszsl", dataset, dict(ESZSL), config, **kw)
+
+
 def _train(out, dataset="synthetic", **kw):
     from zsl_toolkit.pipeline import train
-    from zsl_toolkit.training import TrainConfig
 
-    config = TrainConfig(device="cpu", quiet=True, seed=1)
-    return train("eszsl", dataset, params=ESZSL, config=config, out=out, **kw)
+    return train(_settings(dataset, **kw), out=out)
+
+
+def _record(**kw):
+    return RunRecord("eszsl", {}, DatasetRef("toy"), **kw)
 
 
 @pytest.fixture(scope="module")
 def balanced(tmp_path_factory):
-    return _train(tmp_path_factory.mktemp("bal") / "run")
+    return _train(tmp_path_factory.mktemp("bal") / "run", balance=True)
 
 
-def test_default_run_is_calibrated_on_its_validation_run(balanced):
-    cal = balanced.config["calibration"]
+def test_balanced_run_is_calibrated_on_its_validation_run(balanced):
+    cal = balanced.record.calibration
+    assert read_record(balanced.run_dir).calibration == cal  # recorded in run.json
     assert cal["automatic"] is True and cal["chosen_on"] == "validation"
     val_dir = balanced.run_dir / "validation"
     assert json.loads((val_dir / "run.json").read_text())["protocol"] == "val"
     assert validation_calibration(val_dir)["gamma"] == cal["gamma"]  # chosen there, not on test
     # The stored run applies it: scores of seen classes lowered by exactly gamma.
     run = load_run(balanced.run_dir)
-    data = load_run_data(balanced.config)
+    data = load_run_data(balanced.record)
     x = data.features[data.splits["test_seen"][:5]]
     calibrated = run.method.predict_scores(x)
     run.method.calibration_gamma_ = None
@@ -52,18 +65,47 @@ def test_default_run_is_calibrated_on_its_validation_run(balanced):
     assert metrics["gzsl"]["H"] > metrics["uncalibrated"]["gzsl"]["H"]
 
 
-def test_no_balance_and_where_it_does_not_apply(tmp_path, balanced):
-    off = _train(tmp_path / "off", balance=False)
-    assert "calibration" not in off.config and not (off.run_dir / "validation").exists()
+def test_off_by_default_and_where_it_does_not_apply(tmp_path, balanced):
+    off = _train(tmp_path / "off")
+    assert off.record.calibration is None and not (off.run_dir / "validation").exists()
+    assert BALANCE_KEY not in off.config
     assert off.metrics["gzsl"]["H"] == balanced.metrics["uncalibrated"]["gzsl"]["H"]
-    data = load_run_data(balanced.config)
-    assert applies("synthetic", "test", data, None)
-    assert not applies("cub", "test", data, None)  # published settings
-    assert not applies("synthetic", "val", data, None)
-    assert not applies("synthetic", "test", data, False)
+    assert applies(load_run_data(balanced.record))
     from zsl_toolkit.data.synthetic import Toy
 
-    assert not applies("toy", "test", Toy().load(), None)  # a single validation class
+    toy = _train(tmp_path / "toy", "toy", balance=True)  # a single validation class
+    assert not applies(Toy().load())
+    assert toy.record.calibration is None and not (toy.run_dir / "validation").exists()
+    with pytest.raises(ConfigError, match="--balance"):
+        _train(tmp_path / "val", protocol="val", balance=True)
+    assert not (tmp_path / "val").exists()
+
+
+def test_run_json_as_config_balances_again(balanced):
+    from zsl_toolkit.settings import run_settings
+
+    assert read_record(balanced.run_dir).extra[BALANCE_KEY] is True
+    again = run_settings(None, None, config_file=balanced.run_dir / "run.json")
+    assert again.balance is True
+    off = run_settings(None, None, config_file=balanced.run_dir / "run.json", balance=False)
+    assert off.balance is False
+
+
+def test_resume_of_a_balanced_run_balances(tmp_path, balanced):
+    import shutil
+
+    from zsl_toolkit.pipeline import resume
+    from zsl_toolkit.runs.record import write_record
+
+    run = tmp_path / "resumed"
+    shutil.copytree(balanced.run_dir, run)
+    shutil.rmtree(run / "validation")
+    record = read_record(run).updated(status="running", calibration=None)
+    write_record(run, record)
+    result = resume(run, quiet=True)
+    assert result.record.calibration["gamma"] == balanced.record.calibration["gamma"]
+    assert (run / "validation" / "run.json").is_file()
+    assert result.metrics["gzsl"] == balanced.metrics["gzsl"]
 
 
 def test_plateau_gamma_takes_the_middle_of_the_near_best_gammas():
@@ -78,21 +120,22 @@ def test_calibrate_replaces_an_automatic_gamma(balanced, tmp_path):
     from zsl_toolkit.editing import calibrate_run
 
     new = calibrate_run(balanced.run_dir, gamma=0.05, out=tmp_path / "cal")
-    assert new.config["calibration"] == {"gamma": 0.05, "chosen_on": "given"}
+    assert new.record.calibration == {"gamma": 0.05, "chosen_on": "given"}
 
 
 def test_imbalance_notice():
-    line = imbalance_notice({"gzsl": {"U": 0.138, "S": 0.906}}, "runs/r", {})
+    line = imbalance_notice({"gzsl": {"U": 0.138, "S": 0.906}}, "runs/r", _record())
     assert line.startswith("notice: U 13.8% and S 90.6% differ by more than 2x")
     assert "favour seen classes" in line and "zsl calibrate runs/r --target validation" in line
-    assert imbalance_notice({"gzsl": {"U": 0.5, "S": 0.9}}, "r", {}) is None
-    auto = {"calibration": {"automatic": True, "chosen_on": "validation", "gamma": 1.0}}
+    assert "--balance" in line
+    assert imbalance_notice({"gzsl": {"U": 0.5, "S": 0.9}}, "r", _record()) is None
+    auto = _record(calibration={"automatic": True, "chosen_on": "validation", "gamma": 1.0})
     line = imbalance_notice({"gzsl": {"U": 0.9, "S": 0.3}}, "r", auto)
     assert "favour unseen classes" in line and "zsl evaluate r --per-class" in line
 
 
 def test_per_class_accuracy_by_name_in_metrics_and_evaluate(balanced):
-    data = load_run_data(balanced.config)
+    data = load_run_data(balanced.record)
     per_class = balanced.metrics["gzsl"]["per_class"]
     assert set(per_class) == {data.class_names[int(c)] for c in np.unique(data.labels)}
     result = CliRunner().invoke(cli, ["evaluate", str(balanced.run_dir), "--per-class"])
@@ -110,9 +153,18 @@ def test_per_class_accuracy_by_name_in_metrics_and_evaluate(balanced):
 def test_zsl_train_prints_the_balance_and_both_sets_of_numbers(tmp_path):
     out = tmp_path / "cli"
     args = ["train", "-m", "eszsl", "-d", "synthetic", "-p", "gamma=100", "--seed", "1"]
-    result = CliRunner().invoke(cli, [*args, "-q", "--out", str(out)])
+    result = CliRunner().invoke(cli, [*args, "-q", "--balance", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "balanced on the validation protocol: calibration gamma" in result.stdout
     assert "uncalibrated:" in result.stdout and "{" not in result.stdout
-    off = CliRunner().invoke(cli, [*args, "-q", "--no-balance", "--out", str(tmp_path / "off")])
+    off = CliRunner().invoke(cli, [*args, "-q", "--out", str(tmp_path / "off")])
     assert off.exit_code == 0 and "balanced" not in off.stdout and "uncalibrated" not in off.stdout
+    assert not (tmp_path / "off" / "validation").exists()
+
+
+def test_balance_with_select_is_one_error_line(tmp_path):
+    args = ["train", "-m", "eszsl", "-d", "synthetic", "--select", "auto", "--balance"]
+    result = CliRunner().invoke(cli, [*args, "-q", "--out", str(tmp_path / "s")])
+    assert result.exit_code != 0
+    assert result.output.startswith("error: --select with --balance")
+    assert not (tmp_path / "s").exists()

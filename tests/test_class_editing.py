@@ -12,17 +12,18 @@ from click.testing import CliRunner
 from zsl_toolkit.cli import cli
 from zsl_toolkit.editing import NewClass, add_classes, list_classes, remove_classes
 from zsl_toolkit.errors import ConfigError
-from zsl_toolkit.rundir import RUN_FILE, load_run, load_run_data
+from zsl_toolkit.runs import RUN_FILE, load_run, load_run_data
 
 ESZSL = {"gamma": 1.0, "lam": 1.0, "preprocess": "minmax"}
 
 
 def _train(root, method, params, epochs=None):
     from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     config = TrainConfig(device="cpu", quiet=True, epochs=epochs)
-    return train(method, "toy", params=params, config=config, out=root / method)
+    return train(RunSettings(method, "toy", params, config), out=root / method)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def _vector(run, value=0.5):
 
 
 def test_add_keeps_existing_scores_and_remove_restores_them(eszsl_run, tmp_path):
-    data = load_run_data(eszsl_run.config)
+    data = load_run_data(eszsl_run.record)
     x = data.features
     before = _scores(eszsl_run.run_dir, x)
     new = [NewClass("okapi", (0.2,) * data.embedding_dim), NewClass("tapir", (0.7,) * 8)]
@@ -65,7 +66,7 @@ def test_add_keeps_existing_scores_and_remove_restores_them(eszsl_run, tmp_path)
 def test_refit_edit_to_the_original_class_set_reproduces_the_classifier(cada_run, tmp_path):
     """CADA-VAE refits its classifier; removing a class and adding it back (same attribute
     vector) ends at the original class set, so the classifier must be the trained one."""
-    data = load_run_data(cada_run.config)
+    data = load_run_data(cada_run.record)
     name = data.class_names[data.unseen_classes[0]]
     vector = tuple(float(v) for v in data.class_embeddings[data.unseen_classes[0]])
     x = data.features
@@ -85,7 +86,7 @@ def test_refit_with_final_stage_values_equals_training_with_them(cada_run, tmp_p
     from zsl_toolkit.editing.edit import refit_with
     from zsl_toolkit.methods.vae import CADAVAE
 
-    data = load_run_data(cada_run.config)
+    data = load_run_data(cada_run.record)
     x = data.features
     same, _ = refit_with(cada_run.run_dir, {})
     assert np.array_equal(same.predict_scores(x), _scores(cada_run.run_dir, x))
@@ -184,7 +185,7 @@ def test_calibration_subtracts_gamma_from_seen_scores(eszsl_run, tmp_path):
 
     gamma = -0.25
     result = calibrate_run(eszsl_run.run_dir, gamma=gamma, out=tmp_path / "cal")
-    data = load_run_data(eszsl_run.config)
+    data = load_run_data(eszsl_run.record)
     raw = _scores(eszsl_run.run_dir, data.features)
     calibrated = _scores(result.run_dir, data.features)
     seen = list(data.seen_classes)
@@ -243,10 +244,11 @@ def test_text_description_uses_the_runs_text_encoder(tmp_path):
         store,
     )
     from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     run = train(
-        "eszsl", str(store), params=ESZSL, config=TrainConfig(quiet=True), out=tmp_path / "r"
+        RunSettings("eszsl", str(store), ESZSL, TrainConfig(quiet=True)), out=tmp_path / "r"
     )
     out = tmp_path / "edited"
     args = ["add-class", str(run.run_dir), "--name", "okapi", "--text", "a striped forest giraffe"]
@@ -274,7 +276,7 @@ def test_refit_holds_the_runs_values_of_defaults_changed_since_training(tmp_path
         f_clswgan, "OTHER", replace(f_clswgan.OTHER, classifier_epochs=3, n_synthetic=10)
     )
     run = _train(tmp_path, "f-clswgan", params, epochs=2)
-    x = load_run_data(run.config).features
+    x = load_run_data(run.record).features
     monkeypatch.setattr(
         f_clswgan, "OTHER", replace(f_clswgan.OTHER, classifier_epochs=5, n_synthetic=7)
     )
@@ -291,7 +293,7 @@ def test_refit_holds_the_runs_values_of_defaults_changed_since_training(tmp_path
 def test_removed_class_added_back_by_name_is_evaluated_on_its_test_images(eszsl_run, tmp_path):
     from zsl_toolkit.pipeline import evaluate
 
-    data = load_run_data(eszsl_run.config)
+    data = load_run_data(eszsl_run.record)
     name = data.class_names[int(data.unseen_classes[0])]
     vector = tuple(float(v) for v in data.class_embeddings[int(data.unseen_classes[0])])
     removed = remove_classes(eszsl_run.run_dir, [name], out=tmp_path / "removed")
@@ -300,23 +302,23 @@ def test_removed_class_added_back_by_name_is_evaluated_on_its_test_images(eszsl_
     assert removed.metrics["gzsl"]["U"] != before["U"]  # one unseen class fewer to measure
     for key in ("U", "S", "H"):
         assert after[key] == pytest.approx(before[key], abs=1e-12)
-    again = evaluate(load_run(back.run_dir).method, load_run_data(back.config))
+    again = evaluate(load_run(back.run_dir).method, load_run_data(back.record))
     assert again["gzsl"]["H"] == pytest.approx(before["H"], abs=1e-12)
     # A class with a new name still has no images of its own.
     other = add_classes(eszsl_run.run_dir, [NewClass("okapi", vector)], out=tmp_path / "o")
-    edited = load_run_data(other.config)
+    edited = load_run_data(other.record)
     assert int(np.sum(edited.labels == edited.n_classes - 1)) == 0
 
 
 def test_seen_class_added_back_by_name_is_unseen_with_its_test_images(eszsl_run, tmp_path):
-    data = load_run_data(eszsl_run.config)
+    data = load_run_data(eszsl_run.record)
     k = int(data.seen_classes[0])
     name = data.class_names[k]
     n_test = int(np.sum(data.labels[data.splits["test_seen"]] == k))
     vector = tuple(float(v) for v in data.class_embeddings[k])
     removed = remove_classes(eszsl_run.run_dir, [name], out=tmp_path / "removed")
     back = add_classes(removed.run_dir, [NewClass(name, vector)], out=tmp_path / "back")
-    edited = load_run_data(back.config)
+    edited = load_run_data(back.record)
     new_id = edited.class_names.index(name)
     assert new_id in edited.unseen_classes.tolist()
     assert new_id not in edited.seen_classes.tolist()

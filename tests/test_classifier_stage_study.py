@@ -26,10 +26,12 @@ def _script():
 
 def _train(out: Path, protocol: str, seed: int):
     from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     config = TrainConfig(device="cpu", quiet=True, epochs=2, seed=seed)
-    return train("f-clswgan", "toy", params=QUICK, config=config, out=out, protocol=protocol)
+    settings = RunSettings("f-clswgan", "toy", params=QUICK, config=config, protocol=protocol)
+    return train(settings, out=out)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,10 @@ import pytest
 from tiny_params import tiny
 
 from zsl_toolkit.data.named import XLSA17Dataset
+from zsl_toolkit.data.registry import dataset_registry
 from zsl_toolkit.data.xlsa17_synth import RealAttributeDataset
 from zsl_toolkit.errors import DataError
-from zsl_toolkit.registry import dataset_registry, method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.testing import check_dataset, check_method
 
 

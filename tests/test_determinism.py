@@ -10,7 +10,7 @@ import pytest
 import torch
 from tiny_params import tiny
 
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 
 
 def train(name: str, out, seed: int) -> None:

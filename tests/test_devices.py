@@ -14,7 +14,7 @@ from tiny_params import tiny
 
 from zsl_toolkit.data.synthetic import Toy
 from zsl_toolkit.methods import Method
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.training import TrainConfig, Trainer
 
 METHODS = method_registry().names()

@@ -9,6 +9,7 @@ from sklearn.datasets import load_digits
 
 from zsl_toolkit.data.digits import Digits
 from zsl_toolkit.pipeline import train
+from zsl_toolkit.settings import RunSettings
 from zsl_toolkit.testing import check_dataset
 from zsl_toolkit.training import TrainConfig
 
@@ -80,13 +81,8 @@ def test_deterministic_and_passes_check_dataset():
 
 def test_eszsl_trains_and_transfers(tmp_path):
     data = Digits().load()
-    run = train(
-        "eszsl",
-        "digits",
-        config=TrainConfig(device="cpu", quiet=True),
-        out=tmp_path / "run",
-        data=data,
-    )
+    settings = RunSettings("eszsl", "digits", config=TrainConfig(device="cpu", quiet=True))
+    run = train(settings, out=tmp_path / "run", data=data)
     zsl, gzsl = run.metrics["zsl"], run.metrics["gzsl"]
     assert (tmp_path / "run" / "metrics.json").is_file()
     assert zsl["T1"] > 1 / 3  # above chance among the three unseen digits

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from zsl_toolkit.cli import cli
-from zsl_toolkit.registry import evaluator_registry
+from zsl_toolkit.evaluation.registry import evaluator_registry
 from zsl_toolkit.testing import check_evaluator
 
 PLUGIN = """

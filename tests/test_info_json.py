@@ -21,7 +21,7 @@ def test_info_of_a_method():
     assert record["distribution"] == "zsl-toolkit" and "Romera-Paredes" in record["citation"]
     gamma = next(p for p in record["parameters"] if p["name"] == "gamma")
     assert gamma["default"] == 1000.0 and gamma["type"] == "float"
-    assert gamma["allowed"] == "a number > 0" and "regularises the feature side" in gamma["meaning"]
+    assert gamma["allowed"] == "a number > 0" and "Regularises the feature side" in gamma["meaning"]
     assert record["published"]["cub"] == {"U": 12.6, "S": 63.8, "H": 21.0}
     text = zsl("info", "eszsl").output
     assert "--param gamma: float = 1000.0; a number > 0" in text

@@ -8,7 +8,7 @@ import io
 import re
 
 from zsl_toolkit.data.synthetic import Toy
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.training import TrainConfig, Trainer
 from zsl_toolkit.training import progress as progress_module
 from zsl_toolkit.training.progress import LineProgress

@@ -6,7 +6,7 @@ import pytest
 
 from zsl_toolkit.methods.base import Method
 from zsl_toolkit.methods.eszsl import ESZSL
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.testing.conformance import check_published
 
 BUILT_IN = ("eszsl", "devise", "ale", "f-clswgan", "cada-vae")

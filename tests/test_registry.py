@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from zsl_toolkit.data.registry import dataset_registry
 from zsl_toolkit.errors import PluginConflict, PluginLoadError, PluginNotFound
+from zsl_toolkit.evaluation.registry import evaluator_registry
 from zsl_toolkit.methods.base import Method
-from zsl_toolkit.registry import (
-    dataset_registry,
-    evaluator_registry,
-    list_registries,
-    method_registry,
-)
+from zsl_toolkit.methods.registry import method_registry
+from zsl_toolkit.registry import list_registries
 
 
 def test_builtins_are_registered_through_entry_points():

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from zsl_toolkit.cli import cli
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 
 SEEDS = [0, 1, 2]
 DATASETS = ["toy", "synthetic"]

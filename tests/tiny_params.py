@@ -3,7 +3,7 @@ declares its own (``Method.quick_params``), third-party plugins included."""
 
 from __future__ import annotations
 
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 
 
 def tiny(name: str) -> dict[str, object]:

@@ -17,7 +17,7 @@ from zsl_toolkit.errors import ConfigError
 if TYPE_CHECKING:
     from zsl_toolkit.data.container import ZSLData
     from zsl_toolkit.methods.base import Method
-    from zsl_toolkit.rundir import RunResult
+    from zsl_toolkit.runs.load import RunResult
 
 __all__ = ["evaluate", "load_run", "train"]
 
@@ -25,7 +25,7 @@ __all__ = ["evaluate", "load_run", "train"]
 def _method_name(method: str | type[Method] | Method) -> tuple[str, dict[str, Any]]:
     """Registered name of ``method`` and, for an instance, its parameters."""
     from zsl_toolkit.methods.base import Method
-    from zsl_toolkit.registry import method_registry
+    from zsl_toolkit.methods.registry import method_registry
 
     if isinstance(method, str):
         return method, {}
@@ -69,41 +69,42 @@ def train(
     protocol: str = "test",
     quiet: bool = True,
     dataset_options: dict[str, Any] | None = None,
-    balance: bool | None = None,
+    balance: bool = False,
 ) -> RunResult:
-    """Train, evaluate and write a run directory, as ``zsl train`` does; returns the trained
+    """Train, evaluate and write a run directory, as ``zsl train`` does (a thin wrapper that
+    builds the :class:`~zsl_toolkit.settings.RunSettings` of
+    :func:`zsl_toolkit.pipeline.train`); returns the trained
     method, the run directory, its record and metrics. ``params`` override an instance's own
     parameters; ``root`` is the data root of named benchmarks; ``dataset_options`` are keyword
-    arguments of a registered dataset's constructor; ``balance`` as ``zsl train
-    --balance/--no-balance`` (default: automatic, :mod:`zsl_toolkit.balance`)."""
+    arguments of a registered dataset's constructor; ``balance`` as ``zsl train --balance``
+    (:mod:`zsl_toolkit.balance`)."""
     from zsl_toolkit.data.container import ZSLData
     from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
     from zsl_toolkit.pipeline import train as run_train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training.config import TrainConfig
 
     name, own = _method_name(method)
     data = dataset if isinstance(dataset, ZSLData) else None
-    config = TrainConfig(
-        seed=seed, device=device, epochs=epochs, batch_size=batch_size, quiet=quiet
-    )
-    return run_train(
+    settings = RunSettings(
         name,
         data.name if data is not None else str(dataset),
         params={**own, **(params or {})},
-        config=config,
-        root=root,
-        out=out,
+        config=TrainConfig(
+            seed=seed, device=device, epochs=epochs, batch_size=batch_size, quiet=quiet
+        ),
+        data_root=str(root) if root is not None else None,
         evaluators=tuple(evaluators or DEFAULT_EVALUATORS),
-        data=data,
         protocol=protocol,
-        dataset_options=dataset_options,
+        dataset_options=dict(dataset_options or {}),
         balance=balance,
     )
+    return run_train(settings, out=out, data=data)
 
 
 def load_run(run_dir: str | Path, device: str = "cpu") -> RunResult:
     """Reload a completed run directory (method with its weights, record, metrics)."""
-    from zsl_toolkit.rundir import load_run as _load_run
+    from zsl_toolkit.runs.load import load_run as _load_run
 
     return _load_run(run_dir, device)
 
@@ -123,14 +124,14 @@ def evaluate(
     from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
     from zsl_toolkit.methods.base import Method
     from zsl_toolkit.pipeline import evaluate as run_evaluate
-    from zsl_toolkit.rundir import RunResult, load_run_data, run_evaluators
+    from zsl_toolkit.runs.load import RunResult, load_run_data
 
     if isinstance(run, (str, Path)):
         run = load_run(run)
     if isinstance(run, RunResult):
-        method, chosen = run.method, evaluators or run_evaluators(run.config)
+        method, chosen = run.method, evaluators or run.record.evaluators
         if dataset is None:
-            return run_evaluate(method, load_run_data(run.config, root), tuple(chosen))
+            return run_evaluate(method, load_run_data(run.record, root), tuple(chosen))
     elif isinstance(run, Method):
         method, chosen = run, evaluators or DEFAULT_EVALUATORS
         if dataset is None:

@@ -9,13 +9,16 @@ dominates and what to run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zsl_toolkit.runs.record import RunRecord
 
 IMBALANCE = 2.0
 
 
 def imbalance_notice(
-    metrics: dict[str, Any], run_dir: str | Path | None, record: dict[str, Any]
+    metrics: dict[str, Any], run_dir: str | Path | None, record: RunRecord
 ) -> str | None:
     """``notice: ...`` when gzsl U and S differ by more than IMBALANCE times, else None."""
     gzsl = metrics.get("gzsl") or {}
@@ -27,8 +30,8 @@ def imbalance_notice(
         return None
     side = "seen" if s > u else "unseen"
     run = str(run_dir) if run_dir is not None else "RUN"
-    calibration = record.get("calibration") or {}
-    if record.get("protocol", "test") == "val":
+    calibration = record.calibration or {}
+    if record.protocol == "val":
         advice = "a validation run: its calibrated evaluator shows the balance a gamma gives"
     elif calibration.get("chosen_on") == "validation":
         advice = (
@@ -36,7 +39,9 @@ def imbalance_notice(
             f"--per-class` and try more epochs (--epochs) or `zsl calibrate {run} --gamma G`"
         )
     else:
-        advice = f"run `zsl calibrate {run} --target validation` to balance it"
+        advice = (
+            f"run `zsl calibrate {run} --target validation` to balance it, or train with --balance"
+        )
     return (
         f"notice: U {100 * float(u):.1f}% and S {100 * float(s):.1f}% differ by more than "
         f"{IMBALANCE:g}x (predictions favour {side} classes); {advice}"

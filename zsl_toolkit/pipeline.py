@@ -1,46 +1,50 @@
 """Train and evaluate as library calls; the CLI is a thin layer over these.
 
-A run directory (layout and reading back in :mod:`zsl_toolkit.rundir`) is created only after
+A run directory (layout, record and reading back in :mod:`zsl_toolkit.runs`) is created only after
 the data, method and parameters have been validated, so bad input never leaves a half-made
 directory.
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
+from zsl_toolkit import balance as balancing
+from zsl_toolkit.balance import BALANCE_KEY
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.protocol import apply_protocol, check_protocol
 from zsl_toolkit.data.resolve import load_dataset
 from zsl_toolkit.device import resolve_device
-from zsl_toolkit.errors import RunDirError, TrainingInterrupted
-from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS, EvalInput
+from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted
+from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
+from zsl_toolkit.evaluation.registry import evaluator_registry
+from zsl_toolkit.evaluation.scoring import evaluate as evaluate_scores
 from zsl_toolkit.io import atomic_write, write_json
 from zsl_toolkit.methods.base import Method
-from zsl_toolkit.registry import evaluator_registry, method_registry
-from zsl_toolkit.rundir import (
+from zsl_toolkit.methods.registry import method_registry
+from zsl_toolkit.runs.create import completed, start_record
+from zsl_toolkit.runs.dataset import DatasetRef
+from zsl_toolkit.runs.layout import (
     CHECKPOINT,
     METRICS_FILE,
     MODEL_FILE,
     REFIT_START,
     RUN_FILE,
     STAGE_START,
-    RunResult,
-    complete_record,
     default_run_dir,
-    load_run,
-    load_run_data,
     make_run_dir,
-    new_record,
-    read_record,
-    run_evaluators,
-    run_train_config,
 )
+from zsl_toolkit.runs.load import RunResult, load_run, load_run_data
+from zsl_toolkit.runs.record import RunRecord, read_record, write_record
+from zsl_toolkit.selection.record import SELECTING
+from zsl_toolkit.settings import RunSettings
 from zsl_toolkit.training.config import TrainConfig
 from zsl_toolkit.training.trainer import Trainer
 
@@ -52,101 +56,135 @@ __all__ = [
     "load_run",
     "resume",
     "train",
+    "train_into",
 ]
-
-
-def evaluation_input(method: Method, data: ZSLData) -> EvalInput:
-    """Scores of ``method`` (anything with ``predict_scores``) on both test splits of
-    ``data``. Seen and unseen classes are the model's when it has a spec, so a class added to
-    the model without test images still competes among the unseen classes; else the data's."""
-    xs, ys = data.split("test_seen")
-    xu, yu = data.split("test_unseen")
-    spec = getattr(method, "spec_", None)
-    seen, unseen = data.seen_classes, data.unseen_classes
-    if spec is not None:
-        seen = np.asarray(spec.seen_classes, dtype=np.int64)
-        unseen = np.asarray(spec.unseen_classes, dtype=np.int64)
-    return EvalInput(
-        scores_seen=method.predict_scores(xs),
-        labels_seen=ys,
-        scores_unseen=method.predict_scores(xu),
-        labels_unseen=yu,
-        seen_classes=seen,
-        unseen_classes=unseen,
-        class_names=list(data.class_names),
-    )
 
 
 def evaluate(
     method: Method, data: ZSLData, evaluators: tuple[str, ...] = DEFAULT_EVALUATORS
 ) -> dict[str, Any]:
-    """Run the named evaluators on the method's scores for ``data``'s test splits."""
-    registry = evaluator_registry()
-    classes = [registry.load(name) for name in evaluators]  # fail before any scoring
-    inputs = evaluation_input(method, data)
-    return {name: cls().evaluate(inputs) for name, cls in zip(evaluators, classes, strict=True)}
+    """Run the named evaluators on a trained method's scores for ``data``'s test splits, with
+    the model's own seen and unseen classes (:func:`zsl_toolkit.evaluation.evaluate`)."""
+    spec = method.spec_
+    return evaluate_scores(
+        method, data, evaluators, classes=(spec.seen_classes, spec.unseen_classes)
+    )
 
 
 def train(
-    method: str,
-    dataset: str,
-    *,
-    params: dict[str, Any] | None = None,
-    config: TrainConfig | None = None,
-    root: str | Path | None = None,
-    out: str | Path | None = None,
-    evaluators: tuple[str, ...] = DEFAULT_EVALUATORS,
-    data: ZSLData | None = None,
-    protocol: str = "test",
-    dataset_options: dict[str, Any] | None = None,
-    balance: bool | None = None,
+    settings: RunSettings, *, out: str | Path | None = None, data: ZSLData | None = None
 ) -> RunResult:
-    """Train ``method`` on ``dataset``, evaluate, and save a run directory (``out``, else
-    :func:`~zsl_toolkit.rundir.default_run_dir`).
+    """Train ``settings.method`` on ``settings.dataset``, evaluate, and save a run directory
+    (``out``, else :func:`~zsl_toolkit.runs.layout.default_run_dir`).
 
-    ``balance`` (default: automatic) calibrates seen against unseen classes on the dataset's
-    validation protocol as part of training, for datasets without published settings
-    (:mod:`zsl_toolkit.balance`); ``False`` switches it off.
+    The one way into training: ``zsl train``, the sweep worker, calibration and
+    :func:`zsl_toolkit.train` all build a :class:`~zsl_toolkit.settings.RunSettings` and call
+    this. ``data`` may be passed to skip loading (the dataset string is still recorded); it is
+    the dataset as loaded, before the settings' protocol (``test``, or ``val``: see
+    :mod:`zsl_toolkit.data.protocol`) is applied.
 
-    ``data`` may be passed to skip loading (the dataset string is still recorded); it is the
-    dataset as loaded, before ``protocol`` (``test``, or ``val``: see
-    :mod:`zsl_toolkit.data.protocol`) is applied. ``dataset_options`` are keyword arguments of
-    a registered dataset's constructor (recorded in ``run.json``).
+    Settings with ``balance`` also train the configuration under the validation protocol
+    (into ``RUN/validation``) and store the seen/unseen calibration chosen on it in the run
+    (:mod:`zsl_toolkit.balance`).
+
+    Settings with ``select`` (parameters chosen on validation first) are trained by
+    :func:`zsl_toolkit.sweep.select.train_selected`, which runs its candidates as a sweep and
+    this function for each of them and for the choice; here they are refused.
     """
-    check_protocol(protocol, "protocol")
-    config = config or TrainConfig()
-    method_cls = method_registry().load(method)
-    instance = method_cls.create(dict(params or {}))
-    for name in evaluators:
+    if settings.select:
+        raise ConfigError(
+            "select: pipeline.train trains one configuration; choosing on validation runs "
+            "through zsl_toolkit.sweep.select.train_selected (zsl train --select)"
+        )
+    run_dir = Path(out) if out else None
+    return _train(settings, run_dir, data, extra={})
+
+
+def train_into(
+    settings: RunSettings, run_dir: Path, *, data: ZSLData | None, extra: Mapping[str, Any]
+) -> RunResult:
+    """Like :func:`train`, into ``run_dir``, which a caller created and owns (a selection's
+    folder, holding its candidates): the directory is not required to be empty and its
+    ``run.json`` is replaced by this run's record carrying ``extra``'s top-level keys
+    (:meth:`~zsl_toolkit.runs.record.RunRecord.with_extra`)."""
+    return _train(settings, Path(run_dir), data, extra=extra, made=True)
+
+
+def _train(
+    settings: RunSettings,
+    run_dir: Path | None,
+    data: ZSLData | None,
+    *,
+    extra: Mapping[str, Any],
+    made: bool = False,
+) -> RunResult:
+    protocol = check_protocol(settings.protocol, "protocol")
+    if settings.balance and protocol != "test":
+        raise ConfigError(
+            "--balance chooses the calibration on the validation protocol; it needs "
+            f"--protocol test, not {protocol}"
+        )
+    config = settings.config
+    method_cls = method_registry().load(settings.method)
+    instance = method_cls.create(dict(settings.params))
+    for name in settings.evaluators:
         evaluator_registry().load(name)
     resolve_device(config.device)
+    options = dict(settings.dataset_options) or None
     if data is None:
-        data = load_dataset(dataset, root, options=dataset_options)
-    data = apply_protocol(data, protocol)
-    run_dir = make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
-    record = new_record(
-        method, instance.get_params(), dataset, root, protocol, data, config, evaluators
+        data = load_dataset(settings.dataset, settings.data_root, options=options)
+    loaded, data = data, apply_protocol(data, protocol)
+    if run_dir is None:
+        run_dir = default_run_dir(settings.method, settings.dataset, config.seed)
+    if not made:
+        make_run_dir(run_dir)
+    record = start_record(
+        settings.method,
+        instance.get_params(),
+        DatasetRef.resolve(settings.dataset),
+        settings.data_root,
+        protocol,
+        data,
+        config,
+        settings.evaluators,
+        options,
     )
-    if dataset_options:
-        record["dataset_options"] = dict(dataset_options)
-    write_json(run_dir / RUN_FILE, record)
-    result = _run(instance, data, config, run_dir, record, evaluators, resume=False)
-    return _balanced(result, data, protocol, root, config, balance)
+    if settings.balance:
+        extra = {**extra, BALANCE_KEY: True}
+    for key, value in extra.items():
+        record = record.with_extra(key, value)
+    write_record(run_dir, record)
+    result = _run(instance, data, config, run_dir, record, settings.evaluators, resume=False)
+    return _balanced(result, settings, loaded) if settings.balance else result
 
 
-def _balanced(
-    result: RunResult,
-    data: ZSLData,
-    protocol: str,
-    root: str | Path | None,
-    config: TrainConfig,
-    balance: bool | None,
-) -> RunResult:
-    from zsl_toolkit import balance as balancing
-
-    if not balancing.applies(result.method.spec_.dataset_key, protocol, data, balance):
+def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunResult:
+    """``result`` calibrated on its configuration's validation run (:mod:`zsl_toolkit.balance`;
+    ``data`` as loaded, before the test protocol); unchanged when the dataset's validation
+    problem is too small to choose on."""
+    if not balancing.applies(data):
         return result
-    return balancing.balance(result, data, root, config.quiet)
+    start = time.perf_counter()
+    if not settings.config.quiet:
+        print(
+            "balance: training once more under --protocol val to choose the seen/unseen "
+            "calibration",
+            file=sys.stderr,
+            flush=True,
+        )
+    val_dir = result.run_dir / balancing.VALIDATION_RUN
+    val_settings = replace(settings, evaluators=("calibrated",), protocol="val", balance=False)
+    _train(val_settings, val_dir, data, extra={})
+    chosen = balancing.validation_calibration(val_dir)
+    calibration = balancing.calibration_record(chosen, time.perf_counter() - start)
+    record = result.record.updated(calibration=calibration)
+    write_record(result.run_dir, record)
+    metrics = evaluate_run(result.run_dir, tuple(record.evaluators), settings.data_root)
+    if "train_seconds" in result.metrics:
+        metrics["train_seconds"] = result.metrics["train_seconds"]
+    write_json(result.run_dir / METRICS_FILE, metrics)
+    reloaded = load_run(result.run_dir)
+    return RunResult(reloaded.method, reloaded.run_dir, reloaded.record, metrics)
 
 
 def resume(
@@ -160,18 +198,35 @@ def resume(
     of an uninterrupted run with the same seed (on CPU)."""
     run_dir = Path(run_dir)
     record = read_record(run_dir)
-    if record.get("status") == "complete":
+    if record.complete:
         raise RunDirError(f"{run_dir}: training already completed; nothing to resume")
+    if record.status == SELECTING:
+        raise RunDirError(
+            f"{run_dir}: interrupted while choosing settings on validation; continue it with "
+            f"zsl train --resume {run_dir} (zsl_toolkit.sweep.select.resume_selection)"
+        )
+    instance = method_registry().load(record.method).create(dict(record.params))
     try:
-        instance = method_registry().load(record["method"]).create(record["params"])
-        config = run_train_config(record, quiet)
-    except (KeyError, TypeError) as exc:
+        config = TrainConfig.from_dict(record.train, quiet)
+    except TypeError as exc:
         raise RunDirError(f"{run_dir / RUN_FILE}: incomplete run record ({exc})") from None
     data = load_run_data(record, root)
-    chosen = evaluators or run_evaluators(record)
+    chosen = evaluators or record.evaluators
     result = _run(instance, data, config, run_dir, record, chosen, resume=True)
-    protocol = record.get("protocol", "test")
-    return _balanced(result, data, protocol, root, config, None)
+    if not record.extra.get(BALANCE_KEY):
+        return result
+    settings = RunSettings(
+        method=record.method,
+        dataset=record.dataset.spec,
+        params=dict(record.params),
+        config=config,
+        data_root=str(root) if root is not None else record.data_root,
+        evaluators=tuple(record.evaluators),
+        protocol=record.protocol,
+        dataset_options=dict(record.dataset_options),
+        balance=True,
+    )
+    return _balanced(result, settings, data)
 
 
 def _run(
@@ -179,7 +234,7 @@ def _run(
     data: ZSLData,
     config: TrainConfig,
     run_dir: Path,
-    record: dict[str, Any],
+    record: RunRecord,
     evaluators: tuple[str, ...],
     resume: bool,
 ) -> RunResult:
@@ -203,13 +258,13 @@ def _run(
     metrics = evaluate(instance, data, evaluators)
     metrics["train_seconds"] = round(train_seconds, 3)
     write_json(run_dir / METRICS_FILE, metrics)
-    complete_record(
+    record = completed(
         record,
         instance.effective_params(),
         instance.spec_.to_dict(),
         str(resolve_device(config.device)),
     )
-    write_json(run_dir / RUN_FILE, record)
+    write_record(run_dir, record)
     for name in (CHECKPOINT, STAGE_START):
         (run_dir / name).unlink(missing_ok=True)
     return RunResult(instance, run_dir, record, metrics)
@@ -224,8 +279,8 @@ def evaluate_run(
     ``evaluators``, else those the run was trained with. A calibrated run's metrics are
     calibrated, with the uncalibrated ones under ``"uncalibrated"``."""
     result = load_run(run_dir)
-    chosen = evaluators or run_evaluators(result.config)
-    data = load_run_data(result.config, root)
+    chosen = evaluators or result.record.evaluators
+    data = load_run_data(result.record, root)
     metrics = evaluate(result.method, data, chosen)
     gamma = getattr(result.method, "calibration_gamma_", None)
     if gamma is not None:

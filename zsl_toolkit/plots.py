@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zsl_toolkit.errors import ConfigError, MissingDependency, RunDirError
-from zsl_toolkit.rundir import LOG, LOG_META_KEYS, METRICS_FILE, RUN_FILE
+from zsl_toolkit.runs.layout import LOG, LOG_META_KEYS, METRICS_FILE, RUN_FILE
 
 
 def _figure(width: float, height: float) -> Any:
@@ -117,11 +117,11 @@ def plot_sweep(
 def _resolved(sweep_dir: Path, trial_ids: list[str], param: str) -> Any:
     """The value a cell's completed trials resolved for ``param`` (left at a per-dataset
     default in the sweep: DVAE's alpha), from their run records; None when there is none."""
-    from zsl_toolkit.rundir import read_record
+    from zsl_toolkit.runs.record import read_record
     from zsl_toolkit.sweep.runner import trial_dir
 
     for tid in trial_ids:
-        value = read_record(trial_dir(sweep_dir, tid)).get("resolved_params", {}).get(param)
+        value = (read_record(trial_dir(sweep_dir, tid)).resolved_params or {}).get(param)
         if value is not None:
             return value
     return None

@@ -3,6 +3,8 @@
 Built-in datasets, methods and evaluators are declared in the toolkit's own ``pyproject.toml``
 under the same groups a third party uses, so there is a single discovery path. Listing reads
 distribution metadata only; :meth:`Registry.load` imports the object and checks its type.
+This module knows the groups and the mechanism, not the interfaces: each interface's module
+builds its own typed :class:`Registry`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ GROUPS = {
     "evaluators": "zsl_toolkit.evaluators",
     "exporters": "zsl_toolkit.exporters",
     "commands": "zsl_toolkit.commands",
+    "backbones": "zsl_toolkit.backbones",
+    "text-encoders": "zsl_toolkit.text_encoders",
 }
+"""Every plugin group, declared once: its plural noun (as ``zsl list`` shows it) and its
+entry-point group. The typed registry of each group lives beside its interface
+(:func:`zsl_toolkit.methods.registry.method_registry`, ``zsl_images.backbones``, ...), so this
+module imports none of them."""
 
 
 @dataclass(frozen=True)
@@ -130,30 +138,6 @@ class Registry(Generic[T]):
         return obj
 
 
-def method_registry() -> Registry:
-    from zsl_toolkit.methods.base import Method
-
-    return Registry(GROUPS["methods"], Method, "methods")
-
-
-def dataset_registry() -> Registry:
-    from zsl_toolkit.data.base import Dataset
-
-    return Registry(GROUPS["datasets"], Dataset, "datasets")
-
-
-def evaluator_registry() -> Registry:
-    from zsl_toolkit.evaluation.base import Evaluator
-
-    return Registry(GROUPS["evaluators"], Evaluator, "evaluators")
-
-
-def exporter_registry() -> Registry:
-    from zsl_toolkit.export.base import Exporter
-
-    return Registry(GROUPS["exporters"], Exporter, "exporters")
-
-
 class CommandRegistry(Registry):
     """``zsl`` sub-commands contributed by distributions: each entry point is a click command
     or group *object* (not a class), added to the ``zsl`` group under its entry-point name."""
@@ -175,9 +159,12 @@ def command_registry() -> CommandRegistry:
     return CommandRegistry(GROUPS["commands"], object, "commands")
 
 
+def plugin_group(kind: str) -> Registry:
+    """Group ``kind`` (a key of :data:`GROUPS`) for reading metadata (names, distributions);
+    its :meth:`Registry.load` checks no type, so load through the interface's own registry."""
+    return Registry(GROUPS[kind], object, kind)
+
+
 def list_registries() -> dict[str, Registry]:
     """Every group, in display order, without importing any plugin."""
-    return {
-        kind: Registry(group, object, kind)  # type check is irrelevant for listing
-        for kind, group in GROUPS.items()
-    }
+    return {kind: plugin_group(kind) for kind in GROUPS}

@@ -1,8 +1,8 @@
 """One training run's settings, merged from their sources in one place.
 
 ``zsl train`` (a ``--config`` file, ``--param``, ``--seed``, ``--epochs``, ...) and the sweep
-worker (a planned trial) both build what they pass to :func:`zsl_toolkit.pipeline.train`
-here, so a run-level key means the same wherever it comes from. Precedence: explicit
+worker (a planned trial) both build the :class:`RunSettings` they pass to
+:func:`zsl_toolkit.pipeline.train` here, so a run-level key means the same wherever it comes from. Precedence: explicit
 arguments, then the config file, then the defaults.
 """
 
@@ -29,39 +29,65 @@ CONFIG_KEYS = (
     "data_root",
     "evaluators",
     "protocol",
+    "select",
+    "balance",
 )
-"""Keys a ``--config`` file may hold."""
+"""Keys a ``--config`` file may hold (``select``: see :mod:`zsl_toolkit.selection`;
+``balance``: see :mod:`zsl_toolkit.balance`)."""
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Everything but the data that determines one training run."""
+    """Everything but the data that determines one training run: what
+    :func:`zsl_toolkit.pipeline.train` takes.
+
+    ``method`` and ``dataset`` are a registered name (a dataset also a path); ``params`` the
+    method's parameters as given; ``config`` the run-level settings; ``data_root`` where named
+    benchmarks live; ``protocol`` ``test`` or ``val``; ``dataset_options`` keyword arguments
+    of a registered dataset's constructor; ``select``, when set, the parameters to choose on
+    validation first (``"auto"``, ``KEY=v1,v2`` items or ``{KEY: [values]}``): such settings
+    are trained by :func:`zsl_toolkit.sweep.select.train_selected`; ``balance``, whether
+    training also chooses the seen/unseen calibration on the validation protocol
+    (:mod:`zsl_toolkit.balance`; test protocol only).
+    """
 
     method: str
     dataset: str
-    params: dict[str, Any]
-    config: TrainConfig
-    data_root: str | None
-    evaluators: tuple[str, ...]
-    protocol: str
+    params: dict[str, Any] = field(default_factory=dict)
+    config: TrainConfig = field(default_factory=TrainConfig)
+    data_root: str | None = None
+    evaluators: tuple[str, ...] = DEFAULT_EVALUATORS
+    protocol: str = "test"
     dataset_options: dict[str, Any] = field(default_factory=dict)
+    select: Any = None
+    balance: bool = False
 
 
-def _from_run_record(record: dict[str, Any]) -> dict[str, Any]:
+def _from_run_record(raw: dict[str, Any], where: str) -> dict[str, Any]:
     """A run's ``run.json`` as a config: what reproduces the run (method, dataset, data root,
-    parameters as given, seed, epochs, batch size, device, evaluators, protocol)."""
-    train = record.get("train") or {}
+    parameters as given, seed, epochs, batch size, device, evaluators, protocol; for a run that
+    chose settings on validation, the fixed parameters and the same ``select`` grid)."""
+    from zsl_toolkit.balance import BALANCE_KEY
+    from zsl_toolkit.runs.record import RunRecord
+    from zsl_toolkit.selection.record import selection_of
+
+    record = RunRecord.from_dict(raw, where)
+    train = record.train
     out = {
-        "method": record.get("method"),
-        "dataset": record.get("dataset_path") or record.get("dataset"),
-        "data_root": record.get("data_root"),
-        "params": record.get("params") or {},
-        "protocol": record.get("protocol", "test"),
-        "dataset_options": record.get("dataset_options"),
+        "method": record.method,
+        "dataset": record.dataset.spec,
+        "data_root": record.data_root,
+        "params": dict(record.params),
+        "protocol": record.protocol,
+        "dataset_options": dict(record.dataset_options) or None,
+        "evaluators": list(record.evaluators),
         **{k: train[k] for k in ("seed", "epochs", "batch_size", "device") if k in train},
     }
-    if record.get("evaluators"):
-        out["evaluators"] = record["evaluators"]
+    if (record.calibration or {}).get("automatic") or record.extra.get(BALANCE_KEY):
+        out["balance"] = True  # a --balance run: balance again
+    selection = selection_of(record)
+    if selection is not None and "axes" in selection:  # select again, as that run did
+        out.update(params=selection.get("given_params") or {}, select=selection["axes"])
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -79,7 +105,7 @@ def read_run_config(config_file: str | Path) -> dict[str, Any]:
     if not isinstance(file_cfg, dict):
         raise ConfigError(f"{config_file}: expected a table/object of settings")
     if is_run_record(file_cfg):
-        return _from_run_record(file_cfg)
+        return _from_run_record(file_cfg, str(config_file))
     unknown = sorted(set(file_cfg) - set(CONFIG_KEYS))
     if unknown:
         raise ConfigError(
@@ -89,6 +115,8 @@ def read_run_config(config_file: str | Path) -> dict[str, Any]:
     for key in ("method", "dataset"):
         if key in file_cfg and not isinstance(file_cfg[key], str):
             raise ConfigError(f"{config_file}: '{key}' must be a name (a string)")
+    if not isinstance(file_cfg.get("balance", False), bool):
+        raise ConfigError(f"{config_file}: 'balance' must be true or false")
     if not isinstance(file_cfg.get("dataset_options", {}), dict):
         raise ConfigError(f"{config_file}: 'dataset_options' must be a table of key = value")
     return file_cfg
@@ -110,6 +138,8 @@ def run_settings(
     protocol: str | None = None,
     quiet: bool = False,
     dataset_option_items: Sequence[str] = (),
+    select: Any = None,
+    balance: bool | None = None,
 ) -> RunSettings:
     """Merge a run's settings; parameters are checked against ``method``'s.
 
@@ -118,11 +148,13 @@ def run_settings(
     ``run.json``, which reproduces that run. ``params`` are typed values already checked (a
     sweep's planned trial), ``param_items`` ``key=value`` strings (``--param``), applied in
     that order. ``dataset_option_items`` (``--dataset-option key=value``) are merged over the
-    file's ``dataset_options`` table.
+    file's ``dataset_options`` table. ``select`` (``--select`` items, or a planned trial's
+    grid) replaces the file's ``select``; ``balance`` (``--balance``), when given, the
+    file's ``balance``.
     """
     from zsl_toolkit.data.protocol import check_protocol
+    from zsl_toolkit.methods.registry import method_registry
     from zsl_toolkit.params import check_params, parse_params
-    from zsl_toolkit.registry import method_registry
 
     file_cfg: dict[str, Any] = read_run_config(config_file) if config_file else {}
     method = method or file_cfg.get("method")
@@ -152,7 +184,7 @@ def run_settings(
     options: dict[str, Any] = dict(file_cfg.get("dataset_options") or {})
     if dataset_option_items:
         from zsl_toolkit.data.options import parse_dataset_options
-        from zsl_toolkit.registry import dataset_registry
+        from zsl_toolkit.data.registry import dataset_registry
 
         if dataset not in dataset_registry().names():
             raise ConfigError(
@@ -170,4 +202,6 @@ def run_settings(
         protocol=protocol
         or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
         dataset_options=options,
+        select=select or file_cfg.get("select"),
+        balance=balance if balance is not None else bool(file_cfg.get("balance", False)),
     )

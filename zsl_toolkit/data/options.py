@@ -32,7 +32,7 @@ def option_spec(cls: type) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def parse_dataset_options(name: str, cls: type, items: typing.Sequence[str]) -> dict[str, Any]:
     """``["key=value", ...]`` -> typed keyword arguments for dataset ``name``'s constructor."""
-    from zsl_toolkit.params import _from_text, kinds
+    from zsl_toolkit.values import from_text, kinds
 
     defaults, types = option_spec(cls)
     accepted = kinds(defaults, types)
@@ -48,7 +48,7 @@ def parse_dataset_options(name: str, cls: type, items: typing.Sequence[str]) -> 
                 f"--dataset-option {key}: dataset '{name}' has no such option (options: {valid})"
             )
         try:
-            out[key] = _from_text(raw.strip(), accepted[key])
+            out[key] = from_text(raw.strip(), accepted[key])
         except ValueError as exc:
             raise ConfigError(f"--dataset-option {key}={raw.strip()}: expected {exc}") from None
     return out

@@ -34,7 +34,7 @@ def load_dataset(
 ) -> ZSLData:
     """Load a dataset by registered name, ``.h5`` store path, or xlsa17 folder path;
     ``options`` are keyword arguments of a registered dataset's constructor."""
-    from zsl_toolkit.registry import dataset_registry
+    from zsl_toolkit.data.registry import dataset_registry
 
     registry = dataset_registry()
     if options and spec not in registry.names():

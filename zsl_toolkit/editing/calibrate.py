@@ -16,8 +16,6 @@ one more training of the run's configuration, on the smaller validation problem,
 
 from __future__ import annotations
 
-import copy
-import datetime as _dt
 import math
 import shutil
 from pathlib import Path
@@ -25,18 +23,15 @@ from typing import Any
 
 from zsl_toolkit.errors import ConfigError, RunDirError
 from zsl_toolkit.io import write_json
-from zsl_toolkit.rundir import (
+from zsl_toolkit.runs.layout import (
     METRICS_FILE,
     MODEL_FILE,
     REFIT_START,
-    RUN_FILE,
-    RunResult,
-    load_run,
+    folder_stamp,
     make_run_dir,
-    read_record,
-    run_dataset,
-    run_train_config,
 )
+from zsl_toolkit.runs.load import RunResult, load_run
+from zsl_toolkit.runs.record import RunRecord, read_record, write_record
 
 __all__ = ["calibrate_run", "validation_gamma"]
 
@@ -44,23 +39,23 @@ __all__ = ["calibrate_run", "validation_gamma"]
 _SAME = ("method", "params")
 
 
-def validation_gamma(val_dir: str | Path, run: dict[str, Any] | None = None) -> dict[str, Any]:
+def validation_gamma(val_dir: str | Path, run: RunRecord | None = None) -> dict[str, Any]:
     """Gamma with the best validation H of the ``--protocol val`` run ``val_dir`` (checked to
     match ``run``'s method, parameters and dataset when given), and that H."""
     from zsl_toolkit.pipeline import evaluate_run
 
     val_dir = Path(val_dir)
     record = read_record(val_dir)
-    if record.get("protocol") != "val":
+    if record.protocol != "val":
         raise ConfigError(
-            f"{val_dir}: not a validation run (protocol {record.get('protocol', 'test')!r}); "
+            f"{val_dir}: not a validation run (protocol {record.protocol!r}); "
             f"train it with --protocol val"
         )
     if run is not None:
         for key in _SAME:
-            if record.get(key) != run.get(key):
+            if getattr(record, key) != getattr(run, key):
                 raise ConfigError(f"{val_dir}: its {key} differ from the run's")
-        if run_dataset(record) != run_dataset(run):
+        if record.dataset.spec != run.dataset.spec:
             raise ConfigError(f"{val_dir}: trained on another dataset than the run")
     metrics = evaluate_run(val_dir, ("calibrated",))["calibrated"]
     gamma = metrics.get("gamma")
@@ -69,10 +64,6 @@ def validation_gamma(val_dir: str | Path, run: dict[str, Any] | None = None) -> 
             f"{val_dir}: validation H is best with no calibration point; give --gamma"
         )
     return {"gamma": float(gamma), "validation_H": metrics["H"], "validation_run": str(val_dir)}
-
-
-def _stamp() -> str:
-    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
 def calibrate_run(
@@ -86,6 +77,8 @@ def calibrate_run(
     """A new calibrated run (``out``, default ``<run_dir>-calibrated-<time>``); exactly one of
     ``gamma``, ``target="validation"`` or ``validation_run`` chooses gamma."""
     from zsl_toolkit.pipeline import evaluate_run, train
+    from zsl_toolkit.settings import RunSettings
+    from zsl_toolkit.training.config import TrainConfig
 
     run_dir = Path(run_dir)
     chosen = [x is not None for x in (gamma, target, validation_run)]
@@ -96,15 +89,15 @@ def calibrate_run(
     if gamma is not None and not math.isfinite(gamma):
         raise ConfigError(f"--gamma: expected a finite number, got {gamma!r}")
     parent = load_run(run_dir)  # refuses unfinished runs
-    record = parent.config
-    previous = record.get("calibration")
+    record = parent.record
+    previous = record.calibration
     if previous is not None and not previous.get("automatic"):
         raise ConfigError(f"{run_dir}: already calibrated; calibrate its parent run instead")
     # A gamma chosen automatically at training is replaced by the one chosen here.
     if target is not None:
-        if record.get("protocol", "test") == "val":
+        if record.protocol == "val":
             raise ConfigError(f"{run_dir}: a validation-protocol run; give --gamma")
-        if record.get("class_edit"):
+        if record.class_edit:
             raise ConfigError(
                 f"{run_dir}: its class set was edited, so no training run has its classes; "
                 f"give --gamma or --validation-run"
@@ -115,21 +108,21 @@ def calibrate_run(
     elif gamma is not None:
         info = {"gamma": float(gamma), "chosen_on": "given"}
     target_dir = make_run_dir(
-        Path(out) if out else run_dir.parent / f"{run_dir.name}-calibrated-{_stamp()}"
+        Path(out) if out else run_dir.parent / f"{run_dir.name}-calibrated-{folder_stamp()}"
     )
     try:
         if target is not None:
-            val = train(
-                record["method"],
-                run_dataset(record),
-                params=record["params"],
-                config=run_train_config(record, quiet=True),
-                root=record.get("data_root"),
-                out=target_dir / "validation",
+            settings = RunSettings(
+                record.method,
+                record.dataset.spec,
+                params=dict(record.params),
+                config=TrainConfig.from_dict(record.train, quiet=True),
+                data_root=record.data_root,
                 evaluators=("calibrated",),
                 protocol="val",
-                dataset_options=record.get("dataset_options") or None,
+                dataset_options=dict(record.dataset_options),
             )
+            val = train(settings, out=target_dir / "validation")
             info = {
                 "chosen_on": "validation",
                 **validation_gamma(target_dir / "validation", record),
@@ -138,9 +131,7 @@ def calibrate_run(
         for name in (MODEL_FILE, REFIT_START):
             if (run_dir / name).is_file():
                 shutil.copy2(run_dir / name, target_dir / name)
-        new_record = copy.deepcopy(record)
-        new_record.update(parent=str(run_dir.resolve()), calibration=info)
-        write_json(target_dir / RUN_FILE, new_record)
+        write_record(target_dir, record.updated(parent=str(run_dir.resolve()), calibration=info))
         metrics = evaluate_run(target_dir)
         write_json(target_dir / METRICS_FILE, metrics)
     except BaseException:

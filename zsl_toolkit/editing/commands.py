@@ -52,7 +52,8 @@ def add_class(run_dir, name, attributes, attributes_file, text, out, data_root) 
         read_attributes_file,
     )
     from zsl_toolkit.errors import ConfigError
-    from zsl_toolkit.rundir import load_run_data, read_record
+    from zsl_toolkit.runs.load import load_run_data
+    from zsl_toolkit.runs.record import read_record
 
     given = [x is not None for x in (attributes, attributes_file, text)]
     if sum(given) != 1:
@@ -67,8 +68,7 @@ def add_class(run_dir, name, attributes, attributes_file, text, out, data_root) 
         if attributes is not None:
             new = [parse_attributes(name, attributes)]
         else:
-            record = read_record(run_dir)
-            extra = load_run_data(record, data_root).extra if "dataset" in record else {}
+            extra = load_run_data(read_record(run_dir), data_root).extra
             new = [encode_text(name, text, extra, str(run_dir))]
     _done(add_classes(run_dir, new, out=out, root=data_root), "new run")
 
@@ -109,7 +109,7 @@ def calibrate(run_dir, gamma, target, validation_run, out) -> None:
     result = calibrate_run(
         run_dir, gamma=gamma, target=target, validation_run=validation_run, out=out
     )
-    click.echo(f"gamma = {result.config['calibration']['gamma']:.6g}")
+    click.echo(f"gamma = {result.record.calibration['gamma']:.6g}")
     _done(result, "calibrated run")
     click.echo("uncalibrated:")
     print_metrics(result.metrics.get("uncalibrated", {}))

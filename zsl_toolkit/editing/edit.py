@@ -9,7 +9,7 @@ then does what the method's :attr:`~zsl_toolkit.methods.Method.class_edit` capab
   so the scores of kept classes are unchanged.
 - ``"refit"`` (generative methods): re-run the final classifier stage for the new class set
   on the run's stored data (its ``trainval`` rows of the kept seen classes, loaded through
-  :mod:`zsl_toolkit.rundir`), starting from the random state and class-indexed tensors the
+  :mod:`zsl_toolkit.runs`), starting from the random state and class-indexed tensors the
   stage started from in training (``refit_start.pt``). Rows of new classes get the method's
   own initialisation drawn under the run's seed, so an edit is deterministic, and an edit
   that ends at the original class set reproduces the original classifier exactly.
@@ -22,8 +22,6 @@ Edits run on the CPU.
 
 from __future__ import annotations
 
-import copy
-import datetime as _dt
 import shutil
 import time
 from collections.abc import Sequence
@@ -40,19 +38,19 @@ from zsl_toolkit.editing.descriptions import NewClass
 from zsl_toolkit.errors import ConfigError, DataError, RunDirError
 from zsl_toolkit.io import atomic_write, write_json
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec
-from zsl_toolkit.rundir import (
+from zsl_toolkit.runs.create import plain_params
+from zsl_toolkit.runs.layout import (
     METRICS_FILE,
     MODEL_FILE,
     REFIT_START,
-    RUN_FILE,
-    RunResult,
-    load_run,
-    load_run_data,
+    folder_stamp,
     make_run_dir,
-    read_record,
-    run_evaluators,
-    versions,
+    utc_now,
 )
+from zsl_toolkit.runs.load import RunResult, load_run, load_run_data
+from zsl_toolkit.runs.provenance import versions
+from zsl_toolkit.runs.record import RunRecord, read_record, write_record
+from zsl_toolkit.runs.state import load_state
 
 __all__ = [
     "ClassInfo",
@@ -77,9 +75,9 @@ class ClassInfo:
 def list_classes(run_dir: str | Path) -> list[ClassInfo]:
     """The classes a completed run's model scores, in score order."""
     record = read_record(run_dir)
-    if record.get("status") != "complete" or "spec" not in record:
+    if not record.complete or record.spec is None:
         raise RunDirError(f"{run_dir}: training did not complete; it has no model classes yet")
-    spec = ModelSpec.from_dict(record["spec"])
+    spec = ModelSpec.from_dict(dict(record.spec))
     added = {c["name"]: c.get("source", "?") for c in _class_edit(record)["added"]}
     seen = set(spec.seen_classes)
     return [
@@ -130,33 +128,33 @@ def refit_with(
     (``load_run_data``), so a grid of refits loads them once."""
     run_dir = Path(run_dir)
     parent = load_run(run_dir)
-    record, old = parent.config, parent.method
+    record, old = parent.record, parent.method
     cls = type(old)
     if cls.class_edit != "refit":
-        raise ConfigError(f"method {record['method']} has no refit stage")
+        raise ConfigError(f"method {record.method} has no refit stage")
     other = sorted(set(params) - set(cls.refit_stage_params))
     if other:
         allowed = ", ".join(cls.refit_stage_params)
         raise ConfigError(
-            f"method {record['method']}: parameter {other[0]!r} does not act on the refit stage "
+            f"method {record.method}: parameter {other[0]!r} does not act on the refit stage "
             f"alone (those that do: {allowed})"
         )
     if data is None:
         data = load_run_data(record, root)
-    new = cls.create({**record["params"], **_changed_defaults(record, old, params), **params})
-    new.setup(old.spec_, epochs=record.get("train", {}).get("epochs"))
+    new = cls.create({**record.params, **_changed_defaults(record, old, params), **params})
+    new.setup(old.spec_, epochs=record.epochs)
     keep = np.arange(old.spec_.n_classes, dtype=np.int64)
     _refit(run_dir, old, new, _Rows(old.spec_, keep), data)
     new.calibration_gamma_ = getattr(old, "calibration_gamma_", None)
     return new, data
 
 
-def _changed_defaults(record: dict[str, Any], old: Method, given: dict[str, Any]) -> dict[str, Any]:
+def _changed_defaults(record: RunRecord, old: Method, given: dict[str, Any]) -> dict[str, Any]:
     """The run's refit-stage values (``resolved_params``) that today's defaults resolve
     differently for the run (a default changed since it was trained), except ``given`` and
     those following a given one (``derived_params``): held at the run's values, so that a
     refit re-runs the stage the run ran."""
-    recorded = record.get("resolved_params") or {}
+    recorded = record.resolved_params or {}
     now = old.effective_params()
     cls = type(old)
     return {
@@ -169,8 +167,8 @@ def _changed_defaults(record: dict[str, Any], old: Method, given: dict[str, Any]
     }
 
 
-def _class_edit(record: dict[str, Any]) -> dict[str, list[Any]]:
-    edit = record.get("class_edit") or {}
+def _class_edit(record: RunRecord) -> dict[str, list[Any]]:
+    edit = record.class_edit or {}
     return {"removed": list(edit.get("removed", [])), "added": list(edit.get("added", []))}
 
 
@@ -283,7 +281,7 @@ def _context(method: Method, data: ZSLData) -> FitContext:
 def _refit(run_dir: Path, old: Method, new: Method, rows: _Rows, data: ZSLData) -> dict[str, Any]:
     """Re-run the refit stage of ``new`` on ``data``; returns the new run's refit start."""
     from zsl_toolkit.training import TrainConfig, Trainer
-    from zsl_toolkit.training.trainer import load_state, restore_rng
+    from zsl_toolkit.training.trainer import restore_rng
 
     path = run_dir / REFIT_START
     if not path.is_file():
@@ -314,12 +312,7 @@ def _refit(run_dir: Path, old: Method, new: Method, rows: _Rows, data: ZSLData) 
 
 
 def _default_out(run_dir: Path) -> Path:
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return run_dir.parent / f"{run_dir.name}-classes-{stamp}"
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return run_dir.parent / f"{run_dir.name}-classes-{folder_stamp()}"
 
 
 def edit_classes(
@@ -338,8 +331,8 @@ def edit_classes(
     start_time = time.perf_counter()
     run_dir = Path(run_dir)
     parent = load_run(run_dir)
-    record, old = parent.config, parent.method
-    method_name = record["method"]
+    record, old = parent.record, parent.method
+    method_name = record.method
     cls = type(old)
     if cls.class_edit not in ("append", "refit"):
         raise ConfigError(
@@ -362,11 +355,10 @@ def edit_classes(
     keep = np.array([i for i in range(spec.n_classes) if i not in gone], dtype=np.int64)
     new_spec = _new_spec(spec, new_data, keep, len(add))
 
-    new = cls.create({**record["params"], **_changed_defaults(record, old, {})})
-    seed = int(record.get("train", {}).get("seed", 0))
+    new = cls.create({**record.params, **_changed_defaults(record, old, {})})
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)  # initial rows of added classes: deterministic per run
-        new.setup(new_spec, epochs=record.get("train", {}).get("epochs"))
+        torch.manual_seed(record.seed)  # initial rows of added classes: deterministic per run
+        new.setup(new_spec, epochs=record.epochs)
     rows = _Rows(spec, keep)
     if cls.class_edit == "append":
         new.modules().load_state_dict(_carry_state(old, new, rows))
@@ -388,34 +380,31 @@ def edit_classes(
     previous["added"] += [c.record() for c in add]
     # Evaluated on the data as `zsl evaluate` reads it back: the cumulative edit applied to
     # the dataset, so a removed class added back under its name has its test images again.
-    eval_data = load_run_data({**record, "class_edit": previous}, root)
+    eval_data = load_run_data(record.updated(class_edit=previous), root)
     if list(eval_data.class_names) != list(new_data.class_names):
         raise RunDirError(f"{run_dir}: the edited data's classes differ from the model's")
-    metrics = evaluate(new, eval_data, run_evaluators(record))
+    metrics = evaluate(new, eval_data, record.evaluators)
     metrics["edit_seconds"] = round(edit_seconds, 3)
-    new_record = copy.deepcopy(record)
-    new_record.update(
+    new_record = record.updated(
         status="complete",
         parent=str(run_dir.resolve()),
-        edits=[
-            *record.get("edits", []),
+        edits=(
+            *record.edits,
             {
                 "parent": str(run_dir.resolve()),
                 "removed": list(remove),
                 "added": [c.record() for c in add],
-                "made": _now(),
+                "made": utc_now(),
                 "seconds": round(edit_seconds, 3),
             },
-        ],
+        ),
         class_edit=previous,
         data_summary=eval_data.summary(),
-        resolved_params={
-            k: (v.item() if hasattr(v, "item") else v) for k, v in new.effective_params().items()
-        },
+        resolved_params=plain_params(new.effective_params()),
         spec=new_spec.to_dict(),
         device="cpu",
         versions=versions(),
-        finished=_now(),
+        finished=utc_now(),
     )
     target = make_run_dir(Path(out) if out else _default_out(run_dir))
     try:
@@ -424,7 +413,7 @@ def edit_classes(
         if refit is not None:
             atomic_write(target / REFIT_START, lambda fh: torch.save(refit, fh))
         write_json(target / METRICS_FILE, metrics)
-        write_json(target / RUN_FILE, new_record)
+        write_record(target, new_record)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from zsl_toolkit.errors import ConfigError
-from zsl_toolkit.rundir import RunResult
+from zsl_toolkit.runs.load import RunResult
 
 FEATURES = "features"
 SCORES = "scores"
@@ -58,44 +58,34 @@ class ExporterOption:
         return "--" + self.name.replace("_", "-")
 
     def convert(self, value: Any) -> Any:
-        """``value`` (a command-line string, or already typed) as ``type``; ConfigError if not."""
+        """``value`` (a command-line string, or already typed) as ``type`` (``bool``, ``int``,
+        ``float`` or ``str``; text read as :mod:`zsl_toolkit.values` reads it); ConfigError
+        if not."""
+        from zsl_toolkit.values import Kind, from_text
+
         if (
             value is None
             or isinstance(value, self.type)
             and not (self.type is int and isinstance(value, bool))
         ):
             return value
-        text = str(value).strip()
         try:
-            if self.type is bool:
-                return {
-                    "true": True,
-                    "1": True,
-                    "yes": True,
-                    "false": False,
-                    "0": False,
-                    "no": False,
-                }[text.lower()]
-            return self.type(text)
-        except (KeyError, TypeError, ValueError):
-            expected = _EXPECTED.get(self.type, self.type.__name__)
-            raise ConfigError(f"{self.name} must be {expected}, got '{value}'") from None
-
-
-_EXPECTED = {int: "an integer", float: "a number", bool: "true or false"}
+            return from_text(str(value).strip(), Kind((self.type,), optional=False))
+        except ValueError as exc:
+            raise ConfigError(f"{self.name} must be {exc}, got '{value}'") from None
 
 
 def io_spec(run: RunResult) -> IOSpec:
     """The standard interface: raw features [batch, d1] -> scores [batch, C], prediction [batch]."""
     spec = run.method.spec_
     metadata = {
-        "method": run.config.get("method", ""),
-        "dataset": run.config.get("dataset", ""),
+        "method": run.record.method,
+        "dataset": run.record.dataset.name,
         "class_names": json.dumps(list(spec.class_names)),
         "seen_classes": json.dumps(list(spec.seen_classes)),
         "unseen_classes": json.dumps(list(spec.unseen_classes)),
         "feature_dim": str(spec.feature_dim),
-        "toolkit_version": run.config.get("versions", {}).get("zsl-toolkit", ""),
+        "toolkit_version": run.record.versions.get("zsl-toolkit", ""),
         "metrics": json.dumps(
             {k: v for k, v in run.metrics.items() if not isinstance(v, dict)}
             | {
@@ -105,14 +95,15 @@ def io_spec(run: RunResult) -> IOSpec:
             }
         ),
     }
-    calibration = run.config.get("calibration")
+    calibration = run.record.calibration
     if calibration is not None:  # the graph subtracts gamma from the seen classes' scores
         metadata["calibration_gamma"] = repr(float(calibration["gamma"]))
-    if run.config.get("class_edit"):
+    edit = run.record.class_edit
+    if edit:
         metadata["class_edit"] = json.dumps(
             {
-                "removed": run.config["class_edit"].get("removed", []),
-                "added": [c["name"] for c in run.config["class_edit"].get("added", [])],
+                "removed": list(edit.get("removed", [])),
+                "added": [c["name"] for c in edit.get("added", [])],
             }
         )
     return IOSpec(

@@ -54,6 +54,17 @@ class ALE(RankingCompatibilityMethod):
 
     Class editing: as every :class:`RankingCompatibilityMethod`, a class is its embedding row;
     adding or removing one retrains nothing and leaves the other classes' scores unchanged.
+
+    Parameters
+    ----------
+    margin : float
+        ALE's Delta of the 0/1 label loss: a class violates the ranking when its score comes
+        within this of the true class's.
+    lr : float
+        Adam learning rate of the projection ``W``.
+    preprocess : {"none", "minmax", "l2"}
+        Feature preprocessing fitted on trainval ("l2": unit-norm features, so the margin
+        means the same on every dataset).
     """
 
     citation = (
@@ -69,6 +80,8 @@ class ALE(RankingCompatibilityMethod):
         "awa2": {"U": 14.0, "S": 81.8, "H": 23.9},
         "apy": {"U": 4.6, "S": 73.7, "H": 8.7},
     }
+    #: ``--select auto``: the step size and the margin (the paper validates both).
+    select_candidates = {"lr": (1e-2, 1e-3), "margin": (1.0, 0.1)}
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +27,7 @@ from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.preprocessing import PREPROCESSING, FeatureScaler
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.methods.constraints import Constraint, Options, check_constraints
+from zsl_toolkit.params import unknown_parameters
 
 
 def dataset_key(dataset: str) -> str:
@@ -173,31 +174,6 @@ class InferenceModule(nn.Module):
 
 
 #: Settings of a run, not of a method: passing one as a parameter gets a pointer to its option.
-RUN_SETTINGS = ("epochs", "batch_size", "seed", "device")
-
-
-def parameter_hint(name: str, valid: dict[str, Any]) -> str:
-    """What to tell a user who gave parameter ``name``, not among ``valid``: where a run setting
-    goes, else the closest valid name (``""`` when neither applies)."""
-    import difflib
-
-    if name in RUN_SETTINGS:
-        return f"{name} is a run setting: use --{name.replace('_', '-')}"
-    close = difflib.get_close_matches(name, list(valid), n=1)
-    return f"did you mean '{close[0]}'?" if close else ""
-
-
-def unknown_parameters(owner: str, unknown: list[str], valid: dict[str, Any]) -> str:
-    """The message for parameter names ``owner`` does not have, each with its hint."""
-    hints = [
-        f"{name} ({hint})" if (hint := parameter_hint(name, valid)) else name for name in unknown
-    ]
-    return (
-        f"unknown parameter(s) {', '.join(hints)} for method {owner}; "
-        f"valid: {', '.join(sorted(valid))}"
-    )
-
-
 def seen_positions(labels: torch.Tensor, seen: torch.Tensor, n_classes: int) -> torch.Tensor:
     """Global class ids -> positions in ``seen`` (computed once per fit, on the device)."""
     lookup = torch.full((n_classes,), -1, dtype=torch.long, device=seen.device)
@@ -232,6 +208,13 @@ class Method(ABC):
     param_constraints: ClassVar[dict[str, Constraint]] = {
         "preprocess": Options(*PREPROCESSING),
     }
+    #: Values ``zsl train --select auto`` tries on the dataset's validation protocol: parameter
+    #: name -> candidate values, the grid being their product (keep it small: every point is a
+    #: full training run). Each value must pass :attr:`param_constraints` and each axis must
+    #: include the parameter's default (the conformance kit checks both), so a selection can
+    #: always keep the plain run's setting. A subclass's declaration replaces its parent's.
+    #: Empty: nothing worth choosing per dataset.
+    select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {}
     #: Parameter values that make training small enough for tests and quick checks (the
     #: conformance kit and the test suites use them); not a recommended setting.
     quick_params: ClassVar[dict[str, Any]] = {}
@@ -368,6 +351,17 @@ class Method(ABC):
         return {**self.get_params(), **getattr(self, "resolved_", {})}
 
     # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def restore(
+        cls, params: dict[str, Any], spec: Mapping[str, Any], epochs: int | None = None
+    ) -> Method:
+        """An untrained instance shaped like a recorded run's model (``params`` as given,
+        ``spec`` as :meth:`ModelSpec.to_dict` wrote it), ready for its saved weights: the
+        run reader rebuilds methods through this, without importing method code itself."""
+        method = cls.create(params)
+        method.setup(ModelSpec.from_dict(dict(spec)), epochs=epochs)
+        return method
+
     def setup(self, spec: ModelSpec, epochs: int | None = None) -> None:
         """Resolve dataset-dependent values and create the scaler and networks for ``spec``
         (also used when reloading a run; ``epochs`` as in :meth:`resolve`)."""

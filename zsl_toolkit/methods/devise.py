@@ -45,6 +45,17 @@ class DeViSE(RankingCompatibilityMethod):
 
     Class editing: as every :class:`RankingCompatibilityMethod`, a class is its embedding row;
     adding or removing one retrains nothing and leaves the other classes' scores unchanged.
+
+    Parameters
+    ----------
+    margin : float
+        How far the true class's score must exceed each other seen class's before the hinge
+        rank loss is zero.
+    lr : float
+        Adam learning rate of the projection ``W``.
+    preprocess : {"none", "minmax", "l2"}
+        Feature preprocessing fitted on trainval ("l2": unit-norm features, so the margin
+        means the same on every dataset).
     """
 
     citation = (
@@ -59,6 +70,8 @@ class DeViSE(RankingCompatibilityMethod):
         "awa2": {"U": 17.1, "S": 74.7, "H": 27.8},
         "apy": {"U": 4.9, "S": 76.9, "H": 9.2},
     }
+    #: ``--select auto``: the margin (the paper's one tuned value) and the step size.
+    select_candidates = {"margin": (0.1, 1.0), "lr": (1e-3, 1e-2)}
 
     def __init__(
         self,

@@ -46,6 +46,17 @@ class ESZSL(Method):
     attribute vector, removing one drops its row, and nothing is solved again, so the scores
     of the other classes do not change at all. (Removing a seen class leaves ``V`` as solved
     with it; retrain to re-solve without it.)
+
+    Parameters
+    ----------
+    gamma : float
+        Regularises the feature side: weight of the Frobenius penalty on the projection of
+        features (the ``gamma I`` added to ``X X^T``); absolute, not relative to the data.
+    lam : float
+        Regularises the embedding side: weight of the penalty on the projection of class
+        embeddings (the ``lam I`` added to ``S S^T``).
+    preprocess : {"none", "minmax", "l2"}
+        Feature preprocessing fitted on trainval ("none": raw features, as the benchmark).
     """
 
     citation = (
@@ -65,6 +76,8 @@ class ESZSL(Method):
         "lam": Interval(float, 0, strict=True),
     }
 
+    #: Part of the paper's validation grid around the defaults (closed form: cheap).
+    select_candidates = {"gamma": (1e3, 1e0, 1e1, 1e2), "lam": (1.0, 1e-2, 1e-1, 1e1)}
     class_edit = "append"
 
     def __init__(self, *, gamma: float = 1e3, lam: float = 1.0, preprocess: str = "none") -> None:

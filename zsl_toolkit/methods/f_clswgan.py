@@ -188,6 +188,42 @@ class FCLSWGAN(Method):
     stored real seen features; same epochs, batch and optimizer) from the random state and
     initial weights it started from, so an edit that ends at the original class set gives
     back the original classifier bit for bit.
+
+    Parameters
+    ----------
+    hidden : int
+        Hidden units of the generator and of the critic (one hidden layer each).
+    noise_dim : int or None
+        Dimensions of the generator's Gaussian noise; None: the attribute dimension.
+    gp_weight : float
+        Weight (lambda) of the critic's gradient penalty.
+    critic_iters : int
+        Critic steps per generator step.
+    lr : float or None
+        Adam learning rate of the GAN; None: the dataset's published value, else OTHER's.
+    beta1 : float
+        Adam's beta1 for the GAN and both classifiers.
+    cls_weight : float or None
+        Weight (beta) of the generator's classification loss on generated features; None:
+        the dataset's value, else OTHER's.
+    n_synthetic : int or None
+        Generated features per unseen class for the final classifier; None: the dataset's
+        value, else OTHER's.
+    pretrain_epochs : int
+        Epochs of the seen-class classifier that gives the generator its classification loss.
+    pretrain_lr : float
+        Adam learning rate of that seen-class classifier.
+    pretrain_batch_size : int
+        Batch size of that seen-class classifier.
+    classifier_epochs : int or None
+        Epochs of the final classifier over all classes; None: the dataset's value, else
+        OTHER's.
+    classifier_lr : float
+        Adam learning rate of the final classifier.
+    classifier_batch_size : int or None
+        Batch size of the final classifier; None: n_synthetic rows.
+    preprocess : {"none", "minmax", "l2"}
+        Feature preprocessing fitted on trainval ("minmax", as the authors' code).
     """
 
     class_edit = "refit"
@@ -212,6 +248,9 @@ class FCLSWGAN(Method):
         "sun": {"U": 42.6, "S": 36.6, "H": 39.4},
         "awa1": {"U": 57.9, "S": 61.4, "H": 59.6},
     }
+    #: ``--select auto``: generated features per unseen class (None: the dataset's value),
+    #: which sets the seen/unseen balance of the final classifier.
+    select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {"n_synthetic": (None, 100, 1000)}
 
     #: Batch size of the GAN stage (the primary stage; ``--batch-size`` overrides it). Its
     #: epochs are dataset-dependent (:meth:`resolve`); ``--epochs`` overrides them.

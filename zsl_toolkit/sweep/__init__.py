@@ -4,7 +4,9 @@
 Ray, resumes an interrupted sweep, and ``zsl report`` aggregates the completed trials over
 seeds. Modules: :mod:`.config` (reading), :mod:`.plan` (trials and their ids),
 :mod:`.executors` and :mod:`.worker` (running), :mod:`.runner` (resume, state, failures),
-:mod:`.progress` and :mod:`.report` (plots: :mod:`zsl_toolkit.plots`).
+:mod:`.select` (choosing settings on validation: a selection's candidates are a sweep, and a
+trial may select), :mod:`.progress` and :mod:`.report` (plots: :mod:`zsl_toolkit.plots`).
+:func:`run_sweep` here runs trials that select too.
 """
 
 from zsl_toolkit.sweep.config import (
@@ -15,7 +17,8 @@ from zsl_toolkit.sweep.config import (
 )
 from zsl_toolkit.sweep.plan import Trial, plan_trials, trial_id
 from zsl_toolkit.sweep.report import write_report
-from zsl_toolkit.sweep.runner import SweepOutcome, run_sweep
+from zsl_toolkit.sweep.runner import SweepOutcome
+from zsl_toolkit.sweep.select import run_sweep
 
 __all__ = [
     "SweepConfig",

@@ -16,6 +16,7 @@ the line when it can be found, and the key.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
 from zsl_toolkit.tomlcompat import tomllib
+from zsl_toolkit.values import split_values
 
 SWEEP_KEYS = {
     "name",
@@ -35,7 +37,7 @@ SWEEP_KEYS = {
     "datasets",
     "protocol",
 }
-METHOD_RESERVED = {"method", "epochs", "batch_size", "variants"}
+METHOD_RESERVED = {"method", "epochs", "batch_size", "variants", "select"}
 DATASET_KEYS = {"name", "root"}
 
 
@@ -65,6 +67,9 @@ class MethodEntry:
     batch_size: int | None = None
     where: dict[str, str] = field(default_factory=dict)
     table: str = ""
+    #: The table's ``select`` as written (``"auto"`` or a table of KEY = [values]): each trial
+    #: then chooses those parameters on validation (:mod:`zsl_toolkit.selection`).
+    select: Any = None
 
 
 @dataclass(frozen=True)
@@ -349,27 +354,15 @@ def _methods(value: Any, loc: _Locator) -> tuple[MethodEntry, ...]:
                 batch_size=batch,
                 where=where,
                 table=loc.where(tpath),
+                select=table.get("select"),
             )
         )
+        if "select" in table:
+            where["select"] = loc.where(tpath, "select")
     return tuple(out)
 
 
 # ---------------------------------------------------------------------------- options
-def split_values(raw: str) -> list[str]:
-    """Split ``v1,v2`` at top-level commas (commas inside [] or {} stay, for JSON values)."""
-    parts, depth, cur = [], 0, []
-    for ch in raw:
-        if ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return [p.strip() for p in parts]
 
 
 def parse_seeds(raw: str) -> tuple[int, ...]:
@@ -402,8 +395,8 @@ def config_from_options(
     ``key=...`` applies to every listed method and must be a parameter of each (the error names
     the method that lacks it); ``METHOD.key=...`` applies to that method only.
     """
+    from zsl_toolkit.methods.registry import method_registry
     from zsl_toolkit.params import parse_params
-    from zsl_toolkit.registry import method_registry
 
     if not methods:
         raise ConfigError("--method: give at least one method (or a sweep CONFIG file)")
@@ -452,4 +445,55 @@ def config_from_options(
         device=device,
         data_root=data_root,
         protocols=check_protocols(list(protocols), "--protocol"),
+    )
+
+
+def sweep_settings(
+    config_file: str | Path | None,
+    *,
+    methods: Sequence[str] = (),
+    datasets: Sequence[str] = (),
+    params: Sequence[str] = (),
+    seeds: str | None = None,
+    protocols: str | None = None,
+    epochs: int | None = None,
+    evaluators: Sequence[str] = (),
+    device: str | None = None,
+    data_root: str | None = None,
+    name: str | None = None,
+) -> SweepConfig:
+    """A sweep's configuration from what ``zsl sweep`` was given: a sweep file with the
+    options overriding it, or the quick form (``--method``/``--dataset``/``--param``), not
+    both. ``seeds`` and ``protocols`` are comma-separated text as typed."""
+    import dataclasses
+
+    seed_list = parse_seeds(seeds) if seeds is not None else None
+    protocol_list = (
+        check_protocols(split_values(protocols), "--protocol") if protocols is not None else None
+    )
+    if config_file:
+        if methods or datasets or params:
+            raise ConfigError("give either a sweep CONFIG file or --method/--dataset/--param")
+        overrides = {
+            "seeds": seed_list,
+            "epochs": epochs,
+            "evaluators": tuple(evaluators) or None,
+            "device": device,
+            "data_root": data_root,
+            "name": name,
+            "protocols": protocol_list,
+        }
+        cfg = load_sweep_config(config_file)
+        return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    return config_from_options(
+        tuple(methods),
+        tuple(datasets),
+        seed_list or (0,),
+        tuple(params),
+        name=name,
+        epochs=epochs,
+        evaluators=tuple(evaluators) or DEFAULT_EVALUATORS,
+        device=device or "auto",
+        data_root=data_root,
+        protocols=protocol_list or ("test",),
     )

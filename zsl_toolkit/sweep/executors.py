@@ -2,15 +2,16 @@
 
 An executor offers ``slots`` concurrent trials, ``submit(payload) -> handle`` and
 ``wait(handles, timeout) -> [(handle, result)]``; the runner keeps at most ``slots`` trials in
-flight, so "running" in the progress display means running, not queued. Both executors run
-:func:`zsl_toolkit.sweep.worker.run_trial` with the same explicit thread count, so a trial
-gives the same metrics under either.
+flight, so "running" in the progress display means running, not queued. Every executor runs
+one trial function, :func:`zsl_toolkit.sweep.worker.run_trial` unless the runner's caller
+passes another (a top-level function taking the payload, so worker processes and Ray can
+import it), with the same explicit thread count, so a trial gives the same metrics under each.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +19,8 @@ from zsl_toolkit.errors import ConfigError, MissingDependency
 from zsl_toolkit.sweep.worker import run_trial
 
 EXECUTORS = ("local", "ray")
+#: What an executor runs for one trial: payload -> result (see the worker).
+TrialFunction = Callable[[dict[str, Any]], dict[str, Any]]
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -67,9 +70,10 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, jobs: int, threads: int) -> None:
+    def __init__(self, jobs: int, threads: int, trial: TrialFunction = run_trial) -> None:
         self.slots = jobs
         self.threads = threads
+        self.trial = trial
         self._pool: Any = None
         self._env: Any = None
         self._payloads: dict[Any, dict[str, Any]] = {}
@@ -92,11 +96,11 @@ class LocalExecutor:
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            future = self._pool.submit(run_trial, payload)
+            future = self._pool.submit(self.trial, payload)
         except BrokenProcessPool:  # a worker died earlier: start a fresh pool
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
-            future = self._pool.submit(run_trial, payload)
+            future = self._pool.submit(self.trial, payload)
         self._payloads[future] = payload
         return future
 
@@ -125,6 +129,43 @@ class LocalExecutor:
             self._env.__exit__(None, None, None)
 
 
+class InlineExecutor:
+    """One trial at a time in this process, with ``threads`` torch threads (restored after):
+    for a single slot, where starting a worker process would only add its start-up time
+    (a selection run with one job, or one nested in a sweep's worker)."""
+
+    name = "inline"
+
+    def __init__(self, threads: int, trial: TrialFunction = run_trial) -> None:
+        self.slots = 1
+        self.threads = threads
+        self.trial = trial
+        self._payloads: dict[int, dict[str, Any]] = {}
+
+    def __enter__(self) -> InlineExecutor:
+        return self
+
+    def submit(self, payload: dict[str, Any]) -> Any:
+        handle = len(self._payloads) + 1
+        self._payloads[handle] = payload
+        return handle
+
+    def wait(self, handles: Sequence[Any], timeout: float) -> list[tuple[Any, dict[str, Any]]]:
+        """Runs the first submitted trial to completion (the runner marks it running first)."""
+        import torch
+
+        handle = handles[0]
+        before = torch.get_num_threads()
+        try:
+            with thread_env(self.threads):
+                return [(handle, self.trial(self._payloads.pop(handle)))]
+        finally:
+            torch.set_num_threads(before)
+
+    def __exit__(self, *exc: object) -> None:
+        self._payloads.clear()
+
+
 def import_ray() -> Any:
     """Ray, or a one-line error saying how to install it."""
     try:
@@ -146,8 +187,15 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, jobs: int | None, threads: int, address: str | None = None) -> None:
+    def __init__(
+        self,
+        jobs: int | None,
+        threads: int,
+        address: str | None = None,
+        trial: TrialFunction = run_trial,
+    ) -> None:
         self.jobs = jobs
+        self.trial = trial
         self.slots = jobs or 1
         self.threads = threads
         self.address = address
@@ -180,7 +228,7 @@ class RayExecutor:
         if self.jobs is None:
             cpus = int(ray.cluster_resources().get("CPU", 1))
             self.slots = max(1, cpus // self.threads)
-        self._remote = ray.remote(num_cpus=self.threads, max_retries=0)(run_trial)
+        self._remote = ray.remote(num_cpus=self.threads, max_retries=0)(self.trial)
         return self
 
     def submit(self, payload: dict[str, Any]) -> Any:
@@ -214,21 +262,29 @@ class RayExecutor:
 
 
 def make_executor(
-    kind: str, jobs: int | None, threads: int | None, address: str | None = None
-) -> LocalExecutor | RayExecutor:
-    """An executor by name; ``threads`` defaults to the local cores divided by ``jobs``."""
-    if kind not in EXECUTORS:
+    kind: str,
+    jobs: int | None,
+    threads: int | None,
+    address: str | None = None,
+    trial: TrialFunction = run_trial,
+) -> LocalExecutor | RayExecutor | InlineExecutor:
+    """An executor by name, running ``trial`` for each trial; ``threads`` defaults to the local
+    cores divided by ``jobs``. ``inline`` (not a ``zsl sweep`` choice) runs one trial at a
+    time in this process."""
+    if kind not in EXECUTORS and kind != "inline":
         raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got '{kind}'")
     if jobs is not None and jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     if threads is not None and threads < 1:
         raise ConfigError(f"--threads must be >= 1, got {threads}")
+    if kind == "inline":
+        return InlineExecutor(threads or available_cores(), trial)
     if kind == "ray":
         import_ray()  # fail before anything is created
         if threads is None:
             threads = 1 if address else default_threads(jobs or available_cores())
         if jobs is None and not address:
             jobs = max(1, available_cores() // threads)
-        return RayExecutor(jobs, threads, address)
+        return RayExecutor(jobs, threads, address, trial)
     jobs = jobs or 1
-    return LocalExecutor(jobs, threads or default_threads(jobs))
+    return LocalExecutor(jobs, threads or default_threads(jobs), trial)

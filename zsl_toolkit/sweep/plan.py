@@ -132,8 +132,8 @@ def _resolve_dataset(
 ) -> tuple[str, str | None, dict[str, str | None]]:
     """(dataset spec passed to training, absolute data root or None, the two as spelled for
     the trial id), checked to exist."""
+    from zsl_toolkit.data.registry import dataset_registry
     from zsl_toolkit.data.resolve import data_root, looks_like_path
-    from zsl_toolkit.registry import dataset_registry
 
     registry = dataset_registry()
     resolved_root = data_root(root)
@@ -164,8 +164,8 @@ def _resolve_dataset(
 
 def _method_points(entry: MethodEntry) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Every parameter point of a method entry, checked by name and type, and the swept names."""
+    from zsl_toolkit.methods.registry import method_registry
     from zsl_toolkit.params import check_params
-    from zsl_toolkit.registry import method_registry
 
     try:
         cls = method_registry().load(entry.method)
@@ -209,9 +209,28 @@ def _with_protocols(
     ]
 
 
+def _select_axes(entry: MethodEntry, point: dict[str, Any]) -> dict[str, list[Any]] | None:
+    """The checked candidate grid of a method table's ``select`` for one grid point (None
+    without one): the trial then selects those parameters on validation."""
+    if entry.select is None:
+        return None
+    from zsl_toolkit.methods.registry import method_registry
+    from zsl_toolkit.selection.spec import candidate_axes, check_candidates, spec_from_config
+
+    where = entry.where.get("select", entry.table)
+    cls = method_registry().load(entry.method)
+    try:
+        axes = candidate_axes(spec_from_config(entry.select, cls, where), cls, entry.method, point)
+        check_candidates(cls, entry.method, point, axes)
+    except ZSLError as exc:
+        raise type(exc)(f"{where}: {str(exc).removeprefix(where + ': ')}") from None
+    return canonical(axes)
+
+
 def plan_trials(config: SweepConfig) -> list[Trial]:
     """Every trial of ``config``, validated; raises a one-line ZSLError on the first problem."""
-    from zsl_toolkit.registry import evaluator_registry, method_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
+    from zsl_toolkit.methods.registry import method_registry
 
     from_file = bool(config.text)
     for name in config.evaluators:
@@ -254,6 +273,7 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
             epochs = entry.epochs if entry.epochs is not None else config.epochs
             batch = entry.batch_size if entry.batch_size is not None else config.batch_size
             for point, instance, protocol in _with_protocols(points, instances, config):
+                select = _select_axes(entry, point)
                 for seed in config.seeds:
                     resolved = canonical(
                         {
@@ -268,6 +288,7 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
                             "evaluators": list(config.evaluators),
                         }
                         | ({"protocol": protocol} if protocol != "test" else {})
+                        | ({"select": select} if select is not None else {})
                     )
                     tid = trial_name(resolved, canonical(point), resolved | spelled)
                     shown = ", ".join(f"{k}={v!r}" for k, v in point.items())

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from zsl_toolkit.io import atomic_write
-from zsl_toolkit.rundir import METRICS_FILE
+from zsl_toolkit.runs.layout import METRICS_FILE
 from zsl_toolkit.sweep.plan import Trial
 from zsl_toolkit.sweep.runner import ERROR_FILE, is_complete, load_plan, read_json, trial_dir
 
@@ -50,7 +50,7 @@ def report_columns(trials: list[Trial]) -> dict[str, tuple[tuple[str, ...], bool
     """:data:`METRICS` plus ``EVALUATOR.METRIC`` for each headline metric of every other
     evaluator the trials ran (an evaluator that is no longer installed is left out)."""
     from zsl_toolkit.errors import ZSLError
-    from zsl_toolkit.registry import evaluator_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
 
     columns = dict(METRICS)
     names = dict.fromkeys(n for t in trials for n in t.config.get("evaluators", ()))
@@ -148,7 +148,7 @@ def _published(method: str, dataset_spec: str, params: dict[str, Any]) -> dict[s
     """The method's published U/S/H for this dataset (by registered name or folder name) and
     configuration (an ablation row where the method's paper reports one)."""
     from zsl_toolkit.errors import ZSLError
-    from zsl_toolkit.registry import method_registry
+    from zsl_toolkit.methods.registry import method_registry
 
     try:
         cls = method_registry().load(method)
@@ -289,6 +289,7 @@ def to_markdown(
         lines += ["", "Published: the numbers the method's paper reports (percent), for reference."]
     if show_protocol:
         lines += _selection_markdown(select_on_validation(cells))
+    lines += _trial_selections(sweep_dir, trials)
     fixed = _fixed_params(cells)
     if fixed:
         lines += ["", "Fixed parameters: " + "; ".join(fixed) + "."]
@@ -301,6 +302,25 @@ def to_markdown(
             what = f"{t.label} ({shown})" if shown else t.label
             lines.append(f"- `{t.id}` {what} on {t.dataset}, seed {t.seed}: {error}")
     return "\n".join(lines) + "\n"
+
+
+def _trial_selections(sweep_dir: Path, trials: list[Trial]) -> list[str]:
+    """What each trial that carried a ``select`` chose on validation (its run record)."""
+    from zsl_toolkit.errors import ZSLError
+    from zsl_toolkit.runs.record import read_record
+    from zsl_toolkit.selection.record import selection_of
+    from zsl_toolkit.selection.show import selection_markdown
+
+    rows = []
+    for t in (t for t in trials if "select" in t.config):
+        try:
+            selection = selection_of(read_record(trial_dir(sweep_dir, t.id)))
+        except ZSLError:  # not run yet, or failed before its record was written
+            continue
+        if selection is not None:
+            rows.append((f"`{t.id}`", selection))
+    text = selection_markdown(rows)
+    return ["", *text.rstrip("\n").split("\n")] if text else []
 
 
 def _selection_markdown(selections: list[Selection]) -> list[str]:

@@ -16,7 +16,6 @@ every trial has been validated.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import platform
@@ -28,24 +27,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from zsl_toolkit.errors import ConfigError
+from zsl_toolkit.errors import ConfigError, ZSLError
 from zsl_toolkit.io import write_json
-from zsl_toolkit.rundir import METRICS_FILE, RUN_FILE
+from zsl_toolkit.runs.layout import METRICS_FILE, utc_now
+from zsl_toolkit.runs.record import read_record
 from zsl_toolkit.sweep.config import SweepConfig
-from zsl_toolkit.sweep.executors import make_executor
+from zsl_toolkit.sweep.executors import TrialFunction, make_executor
 from zsl_toolkit.sweep.plan import Trial, canonical, plan_trials
 from zsl_toolkit.sweep.progress import Progress
-from zsl_toolkit.sweep.worker import TRIAL_FILE
+from zsl_toolkit.sweep.worker import TRIAL_FILE, run_trial
 
 SWEEP_FILE = "sweep.json"
 STATE_FILE = "state.json"
 TRIALS_DIR = "trials"
 ERROR_FILE = "error.txt"
 LOCK_FILE = ".lock"
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def default_sweep_dir(name: str) -> Path:
@@ -66,11 +62,13 @@ def read_json(path: Path) -> Any:
 
 def is_complete(run_dir: Path, trial: Trial) -> bool:
     """Whether ``run_dir`` holds a finished run of exactly ``trial``'s resolved config."""
-    record = read_json(run_dir / RUN_FILE)
+    try:
+        complete = read_record(run_dir).complete
+    except ZSLError:
+        return False
     marker = read_json(run_dir / TRIAL_FILE)
     return (
-        isinstance(record, dict)
-        and record.get("status") == "complete"
+        complete
         and (run_dir / METRICS_FILE).is_file()
         and isinstance(marker, dict)
         and canonical(marker.get("config")) == trial.config
@@ -114,7 +112,7 @@ class _State:
         }
         self.index = len(self.data["invocations"]) + 1
         self.data["invocations"].append(
-            {"index": self.index, "started": _now(), **info, "ran": [], "failed": []}
+            {"index": self.index, "started": utc_now(), **info, "ran": [], "failed": []}
         )
         for t in trials:
             prev = old_trials.get(t.id, {}) if isinstance(old_trials, dict) else {}
@@ -136,7 +134,7 @@ class _State:
         self.save()
 
     def save(self) -> None:
-        self.data["updated"] = _now()
+        self.data["updated"] = utc_now()
         write_json(self.path, self.data)
 
 
@@ -221,16 +219,20 @@ def run_sweep(
     ray_address: str | None = None,
     quiet: bool = False,
     stream: TextIO | None = None,
+    trial: TrialFunction = run_trial,
 ) -> SweepOutcome:
     """Validate every trial, then run those not already complete; never raises for a trial.
 
     ``jobs`` concurrent trials with ``threads`` torch threads each (default: cores // jobs).
     Failed trials are listed in the outcome, in ``state.json`` and in their ``error.txt``.
+    Each trial runs ``trial`` (default: one training, :func:`~zsl_toolkit.sweep.worker.run_trial`);
+    :func:`zsl_toolkit.sweep.run_sweep` passes the one that also runs trials choosing settings
+    on validation (:func:`zsl_toolkit.sweep.select.run_trial`).
     """
     trials = plan_trials(config)
     sweep_dir = Path(out) if out is not None else default_sweep_dir(config.name)
     _check_out(sweep_dir)
-    ex = make_executor(executor, jobs, threads, ray_address)  # validates; starts nothing
+    ex = make_executor(executor, jobs, threads, ray_address, trial)  # validates; starts nothing
     try:
         sweep_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -244,7 +246,7 @@ def run_sweep(
                 "name": config.name,
                 "source": config.source,
                 "config_text": config.text,
-                "written": _now(),
+                "written": utc_now(),
                 "trials": [t.to_dict() for t in trials],
             },
         )
@@ -280,12 +282,12 @@ def run_sweep(
                 if entry["status"] == "running":
                     entry["status"] = "interrupted"
             state.invocation["interrupted"] = True
-            state.invocation["finished"] = _now()
+            state.invocation["finished"] = utc_now()
             state.save()
             raise
         finally:
             progress.close()
-        state.invocation["finished"] = _now()
+        state.invocation["finished"] = utc_now()
         state.save()
     return outcome
 
@@ -311,7 +313,7 @@ def _drive(
                 "threads": ex.threads,
             }
             inflight[ex.submit(payload)] = t
-            state.update(t.id, status="running", started=_now())
+            state.update(t.id, status="running", started=utc_now())
             progress.started()
         progress.tick()  # after the refill, so a log line counts the new trials as running
         for handle, result in ex.wait(list(inflight), timeout=0.5):
@@ -328,7 +330,7 @@ def _record(
     t: Trial, result: dict[str, Any], sweep_dir: Path, state: _State, outcome: SweepOutcome
 ) -> None:
     fields = {
-        "finished": _now(),
+        "finished": utc_now(),
         "seconds": result.get("seconds"),
         "host": result.get("host"),
         "pid": result.get("pid"),

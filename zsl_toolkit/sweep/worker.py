@@ -17,6 +17,7 @@ import platform
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ TRIAL_FILE = "trial.json"
 
 # (dataset spec, data root) -> ZSLData. One entry: a worker process keeps only the dataset of
 # its latest trial, and the planner orders trials dataset by dataset.
+#: What trains a trial: ``train(settings, out=run_dir, data=data)`` -> a run result.
+Trainer = Callable[..., Any]
+
 _DATA_CACHE: dict[tuple[str, str | None], Any] = {}
 
 
@@ -37,21 +41,27 @@ def _dataset(spec: str, root: str | None) -> Any:
     return _DATA_CACHE[key]
 
 
-def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
+def run_trial(payload: dict[str, Any], train: Trainer | None = None) -> dict[str, Any]:
     """Train one trial; ``payload`` holds ``id``, ``config``, ``params``, ``run_dir``, ``threads``.
 
+    ``train`` (default :func:`zsl_toolkit.pipeline.train`) is called as ``train(settings,
+    out=run_dir, data=data)``: a caller that runs trials of its own kind passes its function
+    (:func:`zsl_toolkit.sweep.select.run_trial`, for trials that choose settings on validation).
     Returns ``{"status": "complete", ...}`` with headline metrics, or ``{"status": "failed",
-    "error": one line, "traceback": text or None}``.
+    "error": one line, "traceback": text or None}``; an interrupted trial re-raises
+    ``KeyboardInterrupt`` (stopped, not failed: the caller decides what follows).
     """
     started = time.time()
     info = {"id": payload["id"], "host": platform.node(), "pid": os.getpid()}
     try:
         import torch
 
-        from zsl_toolkit.errors import ZSLError
+        from zsl_toolkit.errors import TrainingInterrupted, ZSLError
         from zsl_toolkit.io import write_json
-        from zsl_toolkit.pipeline import train
         from zsl_toolkit.settings import run_settings
+
+        if train is None:
+            from zsl_toolkit.pipeline import train
 
         torch.set_num_threads(int(payload["threads"]))
         cfg = payload["config"]
@@ -71,20 +81,12 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
                 data_root=cfg["data_root"],
                 protocol=cfg.get("protocol", "test"),
                 quiet=True,
+                select=cfg.get("select"),
             )
             data = _dataset(settings.dataset, settings.data_root)
-            result = train(
-                settings.method,
-                settings.dataset,
-                params=settings.params,
-                config=settings.config,
-                root=settings.data_root,
-                out=run_dir,
-                evaluators=settings.evaluators,
-                data=data,
-                protocol=settings.protocol,
-                balance=False,  # a sweep studies the settings it varies, uncalibrated
-            )
+            result = train(settings, out=run_dir, data=data)
+        except TrainingInterrupted:
+            raise KeyboardInterrupt from None
         except ZSLError as exc:
             return _failed(info, started, str(exc), None)
         write_json(run_dir / TRIAL_FILE, {"id": payload["id"], "config": cfg})

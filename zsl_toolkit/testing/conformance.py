@@ -13,10 +13,11 @@ import numpy as np
 import torch
 
 from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.data.registry import dataset_registry
 from zsl_toolkit.data.synthetic import Toy
 from zsl_toolkit.evaluation.base import Evaluator
 from zsl_toolkit.methods.base import InferenceModule, Method
-from zsl_toolkit.registry import dataset_registry, method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.training import TrainConfig, Trainer
 
 
@@ -46,7 +47,8 @@ def check_method(
     its primary stage's epochs.
     """
     from zsl_toolkit.pipeline import train
-    from zsl_toolkit.rundir import load_run
+    from zsl_toolkit.runs.load import load_run
+    from zsl_toolkit.settings import RunSettings
 
     name = method if isinstance(method, str) else None
     cls = method_registry().load(method) if isinstance(method, str) else method
@@ -54,6 +56,7 @@ def check_method(
     assert issubclass(cls, Method), f"{cls} is not a zsl_toolkit Method"
     assert cls.citation.strip(), f"{cls.__name__}.citation is empty: every method cites its paper"
     check_published(cls)
+    check_select_candidates(cls)
     defaults = cls.param_defaults()
     assert "preprocess" in defaults, f"{cls.__name__} has no 'preprocess' parameter"
     instance = cls.create(params)
@@ -91,14 +94,10 @@ def check_method(
         ) from exc
 
     if name is not None:
-        run = train(
-            name,
-            "toy",
-            params=params,
-            config=TrainConfig(epochs=epochs, device="cpu", quiet=True),
-            out=tmp_path / f"{name}-run",
-            data=data,
+        settings = RunSettings(
+            name, "toy", params=params, config=TrainConfig(epochs=epochs, device="cpu", quiet=True)
         )
+        run = train(settings, out=tmp_path / f"{name}-run", data=data)
         reloaded = load_run(run.run_dir)
         assert np.array_equal(reloaded.method.predict_scores(xs), run.method.predict_scores(xs)), (
             "scores after save/load differ from the trained model's"
@@ -115,7 +114,7 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
     classes' scores unchanged; the edited run's ``run.json`` spec matches its model."""
     from zsl_toolkit.editing import NewClass, add_classes, remove_classes
     from zsl_toolkit.methods.base import ModelSpec
-    from zsl_toolkit.rundir import load_run, load_run_data
+    from zsl_toolkit.runs.load import load_run, load_run_data
 
     original = load_run(run_dir)
     method = original.method
@@ -136,7 +135,7 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
             "class_names": (*spec.class_names, "extra"),
         }
     )
-    probe = cls.create(original.config["params"])
+    probe = cls.create(dict(original.record.params))
     probe.setup(bigger)
     declared = probe.class_indexed()
     old_state = method.modules().state_dict()
@@ -146,14 +145,14 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
                 f"{cls.__name__}: {key} changes shape with the class set but class_indexed() "
                 f"does not name it"
             )
-    data = load_run_data(original.config)
+    data = load_run_data(original.record)
     x = data.features
     before = method.predict_scores(x)
     vector = tuple(float(v) for v in data.class_embeddings.mean(axis=0))
     added = add_classes(run_dir, [NewClass("extra-class", vector)], out=tmp_path / "added")
     after = load_run(added.run_dir).method.predict_scores(x)
     assert after.shape == (len(x), spec.n_classes + 1), "an added class must get a score column"
-    assert added.config["spec"]["class_names"][-1] == "extra-class"
+    assert added.record.spec["class_names"][-1] == "extra-class"
     if cls.class_edit == "append":
         assert np.array_equal(after[:, : spec.n_classes], before), (
             "adding a class changed the scores of existing classes (append edits must not)"
@@ -162,6 +161,51 @@ def check_class_editing(run_dir: Path, tmp_path: Path) -> None:
     assert np.array_equal(load_run(back.run_dir).method.predict_scores(x), before), (
         "adding a class and removing it again did not give back the original scores"
     )
+
+
+def check_select_candidates(cls: type[Method]) -> None:
+    """``select_candidates`` (what ``zsl train --select auto`` tries): parameter names mapped
+    to distinct values, each axis holding the parameter's default, every value passing the
+    parameter's constraints and every grid point accepted by :meth:`Method.create`."""
+    import itertools
+    import json
+
+    from zsl_toolkit.errors import ConfigError
+    from zsl_toolkit.methods.constraints import check_constraints
+
+    declared = getattr(cls, "select_candidates", {})
+    name = cls.__name__
+    assert isinstance(declared, dict), f"{name}.select_candidates must be a dict"
+    defaults = cls.param_defaults()
+    constraints = cls.constraints()
+    for key, values in declared.items():
+        assert key in defaults, f"{name}.select_candidates: {key!r} is not a parameter"
+        assert isinstance(values, (tuple, list)) and values, (
+            f"{name}.select_candidates[{key!r}] must be a non-empty tuple of values"
+        )
+        texts = [json.dumps(v, sort_keys=True) for v in values]
+        assert len(set(texts)) == len(texts), f"{name}.select_candidates[{key!r}] repeats a value"
+        assert defaults[key] in values, (
+            f"{name}.select_candidates[{key!r}] = {values!r} lacks the default {defaults[key]!r}"
+        )
+        for value in values:
+            try:
+                check_constraints(
+                    {key: value}, {key: constraints[key]} if key in constraints else {}
+                )
+            except (ConfigError, ValueError, TypeError) as exc:
+                raise AssertionError(
+                    f"{name}.select_candidates[{key!r}]: {value!r} is not a valid value ({exc})"
+                ) from None
+    keys = list(declared)
+    for point in itertools.product(*(declared[k] for k in keys)):
+        params = dict(zip(keys, point, strict=True))
+        try:
+            cls.create(params)
+        except ConfigError as exc:
+            raise AssertionError(
+                f"{name}.select_candidates: the candidate {params} is refused ({exc})"
+            ) from None
 
 
 def check_published(cls: type[Method]) -> None:
@@ -232,7 +276,7 @@ def check_evaluator(evaluator: str | type[Evaluator]) -> dict[str, Any]:
     import json
 
     from zsl_toolkit.evaluation.base import EvalInput
-    from zsl_toolkit.registry import evaluator_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
 
     cls = evaluator_registry().load(evaluator) if isinstance(evaluator, str) else evaluator
     name = cls.__name__

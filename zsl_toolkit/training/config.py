@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,3 +25,9 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], quiet: bool = False) -> TrainConfig:
+        """The settings :meth:`to_dict` wrote (a run record's ``train``), with ``quiet`` as
+        asked now: how a run is resumed or repeated exactly."""
+        return cls(**{**values, "quiet": quiet})

@@ -29,10 +29,10 @@ import torch
 
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.device import resolve_device
-from zsl_toolkit.errors import RunDirError, UnsafeFileError, one_line
 from zsl_toolkit.io import atomic_write
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update
-from zsl_toolkit.rundir import CHECKPOINT, LOG, LOG_META_KEYS, STAGE_START
+from zsl_toolkit.runs.layout import CHECKPOINT, LOG, LOG_META_KEYS, STAGE_START
+from zsl_toolkit.runs.state import load_state
 from zsl_toolkit.training.config import TrainConfig
 
 
@@ -67,28 +67,6 @@ def refit_state(method: Method) -> dict[str, Any]:
 def restore_rng(state: dict[str, Any]) -> None:
     """Set torch's generators to a state saved by :func:`refit_state`."""
     _set_rng_state(state)
-
-
-def load_state(path: Path) -> dict[str, Any]:
-    """Load a model or checkpoint file as tensors and plain containers only.
-
-    ``weights_only=True`` makes torch refuse any pickled object other than tensors and
-    builtin containers, so a crafted file cannot run code; such a file is reported, not loaded.
-    """
-    import pickle
-
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        refused = str(exc).split("Trying to load unsupported")[-1].split("\n")[0].strip()
-        raise UnsafeFileError(
-            f"{path}: holds pickled Python objects, not only tensors; refused to load it "
-            f"({' '.join(refused.split())[:160]})"
-        ) from None
-    except (OSError, RuntimeError, EOFError, ValueError) as exc:
-        raise RunDirError(
-            f"{path}: unreadable or truncated tensor file ({one_line(exc)[:200]})"
-        ) from None
 
 
 class Trainer:

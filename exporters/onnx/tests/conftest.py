@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.rundir import RunResult
+from zsl_toolkit.runs import RunResult
 
 # minmax preprocessing puts a fitted scaler inside the graph; these values give toy metrics
 # away from 0 and 1, so comparisons of U/S/H are informative.
@@ -24,11 +24,12 @@ def toy() -> ZSLData:
 @pytest.fixture(scope="session")
 def eszsl_run(tmp_path_factory, toy) -> RunResult:
     from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     out = tmp_path_factory.mktemp("eszsl") / "run"
     config = TrainConfig(device="cpu", quiet=True)
-    return train("eszsl", "toy", params=ESZSL_PARAMS, config=config, out=out, data=toy)
+    return train(RunSettings("eszsl", "toy", ESZSL_PARAMS, config), out=out, data=toy)
 
 
 @pytest.fixture(scope="session")

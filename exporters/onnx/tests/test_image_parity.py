@@ -66,15 +66,16 @@ def image_in(request, tmp_path_factory, toy_backbone):
     from zsl_images.backbones import image_features
     from zsl_onnx import OnnxExporter, image_model
 
+    from zsl_toolkit.methods.registry import method_registry
     from zsl_toolkit.pipeline import train
-    from zsl_toolkit.registry import method_registry
+    from zsl_toolkit.settings import RunSettings
     from zsl_toolkit.training import TrainConfig
 
     name = request.param
     cls = method_registry().load(name)
     out = tmp_path_factory.mktemp(name.replace("-", "_")) / "run"
     config = TrainConfig(device="cpu", quiet=True, epochs=2)
-    run = train(name, "toy", params=dict(cls.quick_params), config=config, out=out)
+    run = train(RunSettings(name, "toy", dict(cls.quick_params), config), out=out)
     exporter = OnnxExporter()
     path = exporter.export(run, out / "image.onnx", {"backbone": "toy-backbone"})
     features = image_features(ToyBackbone())

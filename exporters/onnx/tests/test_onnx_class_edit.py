@@ -18,7 +18,7 @@ def test_edited_run_exports_with_its_classes(eszsl_run, toy, tmp_path):
     from zsl_onnx import OnnxExporter
 
     from zsl_toolkit.editing import NewClass, add_classes
-    from zsl_toolkit.rundir import load_run
+    from zsl_toolkit.runs import load_run
 
     edited = add_classes(
         eszsl_run.run_dir, [NewClass("okapi", (0.4,) * toy.embedding_dim)], out=tmp_path / "e"
@@ -38,7 +38,7 @@ def test_calibrated_graph_subtracts_gamma_from_seen_scores(eszsl_run, toy, tmp_p
     from zsl_onnx import OnnxExporter
 
     from zsl_toolkit.editing import calibrate_run
-    from zsl_toolkit.rundir import load_run
+    from zsl_toolkit.runs import load_run
 
     gamma = 0.3
     calibrated = calibrate_run(eszsl_run.run_dir, gamma=gamma, out=tmp_path / "c")

@@ -55,7 +55,7 @@ def test_graph_applies_the_fitted_scaler_to_raw_features(eszsl_run, eszsl_model,
     scaled = (x - state["scaler.offset"]) * state["scaler.scale"]
     expected = scaled @ state["model.V"] @ state["model.embeddings"].T
     session = ort.InferenceSession(str(eszsl_model), providers=["CPUExecutionProvider"])
-    scores, prediction = session.run(None, {"features": toy.features[:37]})
+    scores, prediction = session.run(["scores", "prediction"], {"features": toy.features[:37]})
     assert np.abs(scores - expected).max() < 1e-4
     assert np.array_equal(prediction, expected.argmax(axis=1))
 

@@ -207,9 +207,9 @@ def evaluate_dataset(
 ) -> dict[str, Any]:
     """Metrics of the ONNX model on ``dataset``'s test splits (default: all core evaluators)."""
     from zsl_toolkit.data.resolve import load_dataset
+    from zsl_toolkit.evaluation import evaluate
     from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
-    from zsl_toolkit.pipeline import evaluate
-    from zsl_toolkit.registry import evaluator_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
 
     evaluators = tuple(evaluators or DEFAULT_EVALUATORS)
     for name in evaluators:  # fail on a typo before any work
@@ -217,7 +217,7 @@ def evaluate_dataset(
     predictor = OnnxPredictor(model, provider)
     data = load_dataset(dataset, data_root)
     _check_compatible(predictor, data, dataset)
-    return evaluate(_OnnxScores(predictor, batch_size), data, evaluators)  # type: ignore[arg-type]
+    return evaluate(_OnnxScores(predictor, batch_size), data, evaluators)
 
 
 def _check_compatible(predictor: OnnxPredictor, data: Any, dataset: str) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from zsl_onnx import class_space
 from zsl_onnx.format import (
     FEATURES,
     FORMAT_KEY,
@@ -43,7 +44,7 @@ from zsl_onnx.parity import ParityReport, check_image_parity, check_parity
 from zsl_toolkit.errors import ConfigError, ExportError
 from zsl_toolkit.export.base import Exporter, ExporterOption, io_spec
 from zsl_toolkit.io import atomic_write
-from zsl_toolkit.rundir import RunResult, load_run_data
+from zsl_toolkit.runs.load import RunResult, load_run_data
 
 EXAMPLE_BATCH = 2
 """Rows in the tracing example; 1 would let the tracer specialise the batch axis."""
@@ -57,15 +58,20 @@ IMAGE_PARITY_BATCHES = (3, 1)
 
 class ScoresAndPrediction(nn.Module):
     """Adds the argmax output to an inference module; ties resolve to the first class in
-    both PyTorch and ONNX ArgMax, so the two runtimes agree on ties too."""
+    both PyTorch and ONNX ArgMax, so the two runtimes agree on ties too. With ``projection``
+    (an append method, see :mod:`zsl_onnx.class_space`) the projected features are a third
+    output."""
 
-    def __init__(self, inference: nn.Module) -> None:
+    def __init__(self, inference: nn.Module, projection: nn.Module | None = None) -> None:
         super().__init__()
         self.inference = inference
+        self.projection = projection
 
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, ...]:
         scores = self.inference(features)
-        return scores, scores.argmax(dim=1)
+        if self.projection is None:
+            return scores, scores.argmax(dim=1)
+        return scores, scores.argmax(dim=1), self.projection(features)
 
 
 @dataclass(frozen=True)
@@ -115,32 +121,36 @@ class OnnxExporter(Exporter):
         data = _test_data(run, options.get("data_root"))
         index = np.concatenate([data.splits["test_seen"], data.splits["test_unseen"]])
         features = data.features[index]
-        method = run.config.get("method", "?")
+        method = run.record.method
         extra_meta: dict[str, str] = {}
         stored = np.zeros((0, 0))
         scores, prediction = spec.output_names
+        projection = class_space.checked_projection(run.method, features)
+        extra_outputs = (class_space.EMBEDDING,) if projection is not None else ()
         if options.get("backbone"):
             from zsl_onnx import image_model
 
             image_module, backbone = image_model.build(
-                run, str(options["backbone"]), options.get("weights"), data
+                run, str(options["backbone"]), options.get("weights"), data, projection
             )
             image_module = copy.deepcopy(image_module).cpu().eval()
             from zsl_images.preprocess import sizing_of
 
             features, stored = image_model.parity_images(
-                data, sizing_of(backbone), run.config.get("dataset_path")
+                data, sizing_of(backbone), run.record.dataset.path
             )
             head = to_onnx_model(
-                ScoresAndPrediction(image_module.inference),
+                ScoresAndPrediction(image_module.inference, image_module.projection),
                 image_model.example_features(image_module, features[:EXAMPLE_BATCH]),
                 opset,
                 method,
                 input_name=image_model.HEAD_INPUT,
-                output_names=(scores, prediction),
+                output_names=(scores, prediction, *extra_outputs),
             )
             model = image_model.compose(
-                image_model.backbone_model(backbone, options.get("weights"), opset), head
+                image_model.backbone_model(backbone, options.get("weights"), opset),
+                head,
+                extra_outputs,
             )
             reference: nn.Module = image_module
             batches, input_name = IMAGE_PARITY_BATCHES, IMAGES
@@ -154,7 +164,9 @@ class OnnxExporter(Exporter):
         else:
             if options.get("weights"):
                 raise ConfigError("the weights option needs the backbone option")
-            module = ScoresAndPrediction(copy.deepcopy(run.method.inference_module()).cpu())
+            module = ScoresAndPrediction(
+                copy.deepcopy(run.method.inference_module()).cpu(), projection
+            )
             module = module.eval()
             model = to_onnx_model(
                 module,
@@ -162,7 +174,7 @@ class OnnxExporter(Exporter):
                 opset,
                 method,
                 input_name=spec.input_name,
-                output_names=spec.output_names,
+                output_names=(*spec.output_names, *extra_outputs),
             )
             reference, batches, input_name = module.inference, PARITY_BATCHES, spec.input_name
             doc = (
@@ -175,6 +187,7 @@ class OnnxExporter(Exporter):
             "exporter": f"zsl-onnx {_version()}",
             "preprocess": getattr(run.method.scaler_, "kind", "none") + " (inside the graph)",
             **extra_meta,
+            **class_space.metadata(run.method, projection is not None, data.extra),
         }
         for key, value in metadata.items():
             entry = model.metadata_props.add()
@@ -193,7 +206,7 @@ class OnnxExporter(Exporter):
             if not parity.passed:
                 raise ExportError(
                     f"onnxruntime disagrees with PyTorch for method "
-                    f"'{run.config.get('method', '?')}': {parity.summary()}; "
+                    f"'{run.record.method}': {parity.summary()}; "
                     f"nothing was written to {output}"
                 )
             if stored.size:
@@ -207,11 +220,29 @@ class OnnxExporter(Exporter):
                         f"{len(stored)} test images: other weights or preprocessing than "
                         f"the store was extracted with; nothing was written to {output}"
                     )
+            if projection is not None:
+                _check_projection(session, run.method, features, input_name)
             checked.append(parity)
 
         atomic_write(output, lambda fh: fh.write(blob), verify=verify)
         parity = checked[0]
         return ExportReport(path=output, opset=_default_opset(model, -1), parity=parity)
+
+
+def _check_projection(session: Any, method: Any, inputs: np.ndarray, input_name: str) -> None:
+    """The graph's ``embedding`` output times the class-embedding rows gives its scores."""
+    rows = class_space.class_embeddings(method)
+    assert rows is not None
+    batch = inputs[: IMAGE_PARITY_BATCHES[0] if input_name == IMAGES else PARITY_BATCHES[0]]
+    out_scores, embedding = session.run([SCORES, class_space.EMBEDDING], {input_name: batch})
+    error = class_space.projection_error(
+        embedding, out_scores, rows, class_space.seen_offset(method)
+    )
+    if not error <= class_space.PROJECTION_TOLERANCE:
+        raise ExportError(
+            f"the graph's {class_space.EMBEDDING} output does not reproduce its scores "
+            f"(relative error {error:.2e}, limit {class_space.PROJECTION_TOLERANCE:.0e})"
+        )
 
 
 def _opset(opset: int | None) -> int | None:
@@ -232,11 +263,8 @@ def _opset(opset: int | None) -> int | None:
 
 def _test_data(run: RunResult, root: str | None) -> Any:
     """The run's dataset, reloaded as evaluate_run does and checked against the run."""
-    record = run.config
-    if not (record.get("dataset_path") or record.get("dataset")):
-        raise ExportError("the run records no dataset; parity needs its test features")
-    data = load_run_data(record, root)
-    dataset = record.get("dataset_path") or record.get("dataset")
+    data = load_run_data(run.record, root)
+    dataset = run.record.dataset.spec
     spec = run.method.spec_
     if data.feature_dim != spec.feature_dim or data.n_classes != spec.n_classes:
         raise ExportError(

@@ -11,7 +11,8 @@ bytes of float input. Outputs: ``scores``, ``prediction`` and the backbone's ``f
 The graph is two graphs joined: the backbone's cached ONNX graph
 (:func:`zsl_images.backbone_graph.backbone_graph`), the very file ``zsl extract`` runs to
 make a store's features on a CPU, and the run's head (features -> scores, prediction)
-traced on its own. Deployment then computes the features that training saw with the same
+(with an append method's ``embedding`` output, :mod:`zsl_onnx.class_space`) traced on its
+own. Deployment then computes the features that training saw with the same
 graph, not with a second trace of the same network.
 """
 
@@ -37,17 +38,22 @@ weights file or preprocessing than the store was extracted with fails by orders 
 
 
 class ImageScores(nn.Module):
-    """uint8 images -> (scores, prediction, features)."""
+    """uint8 images -> (scores, prediction, features[, embedding])."""
 
-    def __init__(self, features: nn.Module, inference: nn.Module) -> None:
+    def __init__(
+        self, features: nn.Module, inference: nn.Module, projection: nn.Module | None = None
+    ) -> None:
         super().__init__()
         self.features = features
         self.inference = inference
+        self.projection = projection
 
-    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         f = self.features(images)
         scores = self.inference(f)
-        return scores, scores.argmax(dim=1), f
+        if self.projection is None:
+            return scores, scores.argmax(dim=1), f
+        return scores, scores.argmax(dim=1), f, self.projection(f)
 
 
 class ImageScoresOnly(nn.Module):
@@ -73,8 +79,11 @@ def zsl_images() -> Any:
     return backbones
 
 
-def build(run: Any, name: str, weights: str | None, data: Any) -> tuple[ImageScores, Any]:
-    """(module, backbone) for a run; refused when the backbone does not fit the run."""
+def build(
+    run: Any, name: str, weights: str | None, data: Any, projection: nn.Module | None = None
+) -> tuple[ImageScores, Any]:
+    """(module, backbone) for a run; refused when the backbone does not fit the run.
+    ``projection``: the append method's class-space output (:mod:`zsl_onnx.class_space`)."""
     backbones = zsl_images()
     backbone = backbones.get_backbone(name)
     dim = run.method.spec_.feature_dim
@@ -92,7 +101,7 @@ def build(run: Any, name: str, weights: str | None, data: Any) -> tuple[ImageSco
     if path is not None and not path.is_file():
         raise ConfigError(f"weights {path}: no such file")
     features = backbones.image_features(backbone, path)
-    return ImageScores(features, run.method.inference_module()).eval(), backbone
+    return ImageScores(features, run.method.inference_module(), projection).eval(), backbone
 
 
 def parity_images(data: Any, sizing: Any, store: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -168,9 +177,10 @@ def backbone_model(backbone: Any, weights: str | None, opset: int | None) -> Any
         raise ExportError(f"no ONNX graph of backbone '{backbone.name}': {exc}") from None
 
 
-def compose(backbone: Any, head: Any) -> Any:
-    """One model: images -> backbone graph -> features -> head graph -> scores, prediction;
-    ``features`` stays an output. The head's inner names get a prefix so no name of the two
+def compose(backbone: Any, head: Any, extra_outputs: tuple[str, ...] = ()) -> Any:
+    """One model: images -> backbone graph -> features -> head graph -> scores, prediction
+    (and the head's ``extra_outputs``, such as an append method's embedding); ``features``
+    stays an output. The head's inner names get a prefix so no name of the two
     graphs collides; inputs and outputs keep theirs."""
     import onnx
     from onnx import compose as oc
@@ -197,6 +207,6 @@ def compose(backbone: Any, head: Any) -> Any:
         backbone,
         head,
         io_map=[(FEATURES, HEAD_INPUT)],
-        outputs=[SCORES, PREDICTION, FEATURES],
+        outputs=[SCORES, PREDICTION, FEATURES, *extra_outputs],
     )
     return merged

@@ -270,9 +270,9 @@ def evaluate_images(
     from zsl_onnx.commands import _check_compatible
     from zsl_toolkit.data.container import ZSLData
     from zsl_toolkit.data.resolve import load_dataset
+    from zsl_toolkit.evaluation import evaluate
     from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
-    from zsl_toolkit.pipeline import evaluate
-    from zsl_toolkit.registry import evaluator_registry
+    from zsl_toolkit.evaluation.registry import evaluator_registry
 
     evaluators = tuple(evaluators or DEFAULT_EVALUATORS)
     for name in evaluators:
@@ -304,4 +304,4 @@ def evaluate_images(
         splits=data.splits,
         name=data.name,
     )
-    return evaluate(_RowScores(scores), by_row, evaluators)  # type: ignore[arg-type]
+    return evaluate(_RowScores(scores), by_row, evaluators)

@@ -9,9 +9,9 @@ from typing import ClassVar
 import numpy as np
 
 from zsl_toolkit.errors import MissingDependency
-from zsl_toolkit.registry import Registry
+from zsl_toolkit.registry import GROUPS, Registry
 
-GROUP = "zsl_toolkit.text_encoders"
+GROUP = GROUPS["text-encoders"]
 DEFAULT = "wordllama"
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.testing import toy_data
 from zsl_toolkit.training import TrainConfig, Trainer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from zsl_dvae import DisentangledVAE
 
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.testing import check_method
 
 # Small networks and a small, short final-classifier stage keep each fit well under a second.

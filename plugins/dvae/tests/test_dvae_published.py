@@ -35,7 +35,7 @@ def test_tables_agree_with_each_other_and_with_cada_vae():
             # H = harmonic mean up to rounding and averaging over runs: catches a mistyped digit
             assert 2 * u * s / (u + s) == pytest.approx(hm, abs=0.2), (dataset, row)
     try:
-        from zsl_toolkit.registry import method_registry
+        from zsl_toolkit.methods.registry import method_registry
 
         cada: type[Method] = method_registry().load("cada-vae")
     except Exception:  # pragma: no cover - the toolkit always ships cada-vae

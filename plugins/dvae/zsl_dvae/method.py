@@ -89,54 +89,32 @@ class DisentangledVAE(CADAVAE):
     (``seen_noise=True``, default): the paper's "200 samples per seen class" with about 47
     images per CUB class only makes sense sampled. ``seen_noise=False`` uses the posterior
     means ``mu_t`` of seen features instead (not the paper's rule; it biases the classifier
-    towards seen classes, see below).
+    towards seen classes: ``benchmarks/results/dvae/defaults.md``).
 
     Weights the paper leaves open (``gamma``, ``lambda``, ``beta``, all warm-ups): CADA-VAE's
     schedules are kept (KL 0 -> 0.25 over epochs 0..93, cross-reconstruction 0 -> 2.37 over
     21..75, distance 0 -> 8.13 over 6..22, so ``lambda`` ends at 2.37 and ``beta`` at 3.43),
     because with them ``disentangle=False`` is exactly CADA-VAE and the ablation isolates
-    DVAE's additions. ``gamma`` is constant from epoch 0 (``gamma_start``/``gamma_end`` give it
-    a warm-up); ``None`` (default) takes the dataset's value from
-    :data:`zsl_dvae.defaults.GAMMA` (``digits``: 0), else 1. ``L_SC`` is a batch sum of
-    log-losses beside reconstruction errors summed over every feature and attribute value. The value was chosen on VALIDATION protocols at the default epochs,
-    never on test numbers. SNU36 under ``--protocol val`` (seed 0, H in %; base model 30.6):
-    gamma 0 14.1, 0.1 17.2, 0.3 20.9, 1 35.7, 3 33.7, and 1 warmed up over the
-    cross-reconstruction schedule 28.5, so 1 from epoch 0. ``cub-synth`` under ``--protocol
-    val`` (seed 0; base 64.2): gamma 0.3 71.6, 1 75.9, 3 59.7, 5 57.2, so 1 again; larger
-    values tighten the seen classes in ``z_t`` until the final classifier leans to them (U 42
-    / S 91 at 5). At 20% of the epochs 5 had looked best there (43.4 vs 25.0 at 1), which did
-    not hold at full length: gamma is chosen on full-length runs. ``digits``' validation
-    protocol (base 62.3) prefers 0 (59.1; 1: 20.9), so it has its own entry; that protocol
-    holds out a single seen digit as its validation class, so this choice rests on one class.
-    A default changes only for a validated gain above the seed spread (SNU36: sd 1.5-2 H).
+    DVAE's additions. ``gamma`` is constant from epoch 0; ``None`` (default) takes the
+    dataset's value from :data:`zsl_dvae.defaults.GAMMA` (``digits``: 0), else 1. ``L_SC`` is a
+    batch sum of log-losses beside reconstruction errors summed over every feature and
+    attribute value.
 
-    One departure from the paper's architecture is the default, for that reason: the
-    attribute encoder has NO dispersing branch (``attribute_dispersing=False``). Its input is
-    one vector per class, with nothing class-irrelevant to disperse, and the dispersing
-    distance ``W2_p`` then ties each image's ``z_p`` to a per-class constant: the visual
-    ``z_p`` collapses to the prior (0 active dimensions) and the images' nuisance stays in
-    ``z_t``. Without the branch the visual ``z_p`` carries it (64 active dimensions) and
-    ``z_t`` transfers: on ``cub-synth``'s validation protocol at 20% of the epochs, H 25.0 ->
-    40.0 (T1 39.6 -> 68.6) at gamma 1 and 43.4 -> 64.0 at gamma 5 (base 36.8); on SNU36's
-    35.7 -> 35.5, within the spread. ``attribute_dispersing=True`` is the paper's model (both
-    encoders split, Eq. 8's two distances); Table 4's ``z_p`` row needs it, since unseen
-    classes then need a dispersing latent. Other switches, same protocols: ``dispersing_sampling="textbook"``
-    (SNU36 36.9) and ``"mean"`` (cub-synth 29.5 at gamma 1), ``alpha=1`` (cub-synth 26.5):
-    no validated gain, so off. ``classifier_latent`` stays ``"t"`` (the paper's): on
-    cub-synth's validation protocol ``"t+p"`` loses (66.7 vs 75.9; its visual ``z_p`` carries
-    the nuisance back), on SNU36's it wins (43.8 vs 34.7, 3 seeds; there ``z_p`` collapses and
-    only spreads the seen rows), so it is a per-dataset choice left to ``--protocol val``.
-    Reports: ``benchmarks/results/dvae/study_*.md``.
+    One departure from the paper's architecture is the default: the attribute encoder has NO
+    dispersing branch (``attribute_dispersing=False``). Its input is one vector per class,
+    with nothing class-irrelevant to disperse, and the dispersing distance ``W2_p`` then ties
+    each image's ``z_p`` to a per-class constant, so the visual ``z_p`` collapses to the prior
+    and the images' nuisance stays in ``z_t``. ``attribute_dispersing=True`` is the paper's
+    model (both encoders split, Eq. 8's two distances); Table 4's ``z_p`` row needs it.
 
-    The seen rule (same source): posterior means (``seen_noise=False``) bias the classifier
-    towards seen classes (SNU36: U 16 / S 64 with means, U 45 / S 22 sampled); with sampled
-    seen latents H rose on ``synthetic`` from 97.5 +- 0.8 to 98.8 +- 0.4 and on SNU36 (30
-    epochs) from 26.1 +- 2.0 to 29.8 +- 1.7. Every ablation row uses the same (default) rule.
+    Every default that the paper leaves open (``gamma``, ``attribute_dispersing``,
+    ``seen_noise``, ``dispersing_sampling``, ``classifier_latent``, ``alpha``) was chosen on
+    validation protocols, never on test numbers, and changes only for a validated gain above
+    the seed spread: the measurements are in ``benchmarks/results/dvae/defaults.md``.
 
     Sampling: ``faithful_sampling=True`` (default) is the CADA-VAE authors' rule,
     ``sigma = exp(logvar)`` with one noise value per sample shared by all dimensions of a
-    branch (each branch draws its own); on a CUB-shaped set the textbook rule cost CADA-VAE
-    29 points of H. ``False`` is the textbook rule.
+    branch (each branch draws its own); ``False`` is the textbook rule.
 
     Ablation switches: ``disentangle=False`` is the paper's base model, CADA-VAE itself
     (one branch; no ``alpha``, no auxiliary classifiers; seen latents sampled): with the same
@@ -144,6 +122,49 @@ class DisentangledVAE(CADAVAE):
     the re-combined (shuffled) term of ``L_SC`` and keeps the plain classification term
     (Table 3's "+dis"); ``gamma=0`` drops ``L_SC`` entirely. ``classifier_latent`` picks the
     final classifier's latent, "t", "p" or "t+p" (Table 4), at training and at inference.
+
+    Parameters
+    ----------
+    disentangle : bool
+        Split each encoder into the distilling and dispersing branches with the shuffling
+        loss (the paper's method); false: the base model, CADA-VAE itself.
+    recombine : bool
+        Include the re-combined (shuffled) term of the shuffling classification loss L_SC;
+        false keeps only its plain classification term (Table 3's "+dis").
+    classifier_latent : {"t", "p", "t+p"}
+        The latent the final classifier is trained on and classifies from: the distilling
+        branch z_t, the dispersing branch z_p, or their sum (Table 4).
+    alpha : float or None
+        Weight of the dispersing branch's KL term relative to the distilling one's; None:
+        the paper's value for the dataset (CUB 10, AWA1 14, AWA2 18, SUN 8), else 10.
+    gamma : float or None
+        Weight of the shuffling classification loss L_SC; None: the dataset's validated
+        value (digits 0), else 1; 0 drops L_SC.
+    gamma_start, gamma_end : int
+        Epochs (0-based) over which gamma warms up from 0; equal values (default 0, 0): no
+        warm-up, gamma from the first epoch.
+    seen_noise : bool
+        Seen rows of the final classifier's training set are sampled latents of real
+        features (CADA-VAE's rule); false: their posterior means mu_t.
+    gamma_scale : {"none", "dim"}
+        "none": gamma as given; "dim": gamma times the reconstructed dimensions per sample
+        (features + attributes) over CUB's (2048 + 312).
+    dispersing_sampling : {"same", "faithful", "textbook", "mean"}
+        How the dispersing branch samples: by the rule of faithful_sampling ("same"), the
+        authors' or the textbook rule, or "mean": drawn as "same", then its mean enters the
+        decoders.
+    attribute_dispersing : bool
+        Give the attribute encoder a dispersing branch too (the paper's model); false: only
+        the visual encoder has one.
+    attribute_alpha : float or None
+        Weight of the attribute dispersing branch's KL term, when it differs from alpha;
+        None: alpha.
+    seen_samples : int or None
+        Latents per seen class for the final classifier; None: 200 (the paper's value for
+        every dataset).
+    unseen_samples : int or None
+        Latents per unseen class; None: the paper's value for the dataset (CUB 400, AWA1
+        460, AWA2 480, SUN 410), else 400.
     """
 
     #: The paper's VAE epochs (batch size 50 as CADA-VAE): run-level settings, so they are the
@@ -159,6 +180,13 @@ class DisentangledVAE(CADAVAE):
     )
     #: The paper's Table 2 row of the full method; ablation rows via :meth:`published_for`.
     published = published_row({})
+    #: ``--select auto``: L_SC's weight (None: the dataset's default) and the attribute
+    #: encoder's dispersing branch (the paper's model), the two choices whose best value was
+    #: seen to differ between datasets; disentangling itself is never switched off.
+    select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "gamma": (None, 0.0, 0.3),
+        "attribute_dispersing": (False, True),
+    }
     param_constraints = {
         "disentangle": Boolean(),
         "recombine": Boolean(),

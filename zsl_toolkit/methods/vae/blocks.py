@@ -78,9 +78,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, faithful: bool = True
     ``sigma = exp(logvar)`` and one ``eps ~ N(0, 1)`` per sample, shared by all latent
     dimensions. ``faithful=False`` is the textbook rule: ``sigma = exp(logvar / 2)`` and
     independent noise per dimension. The authors' rule is the default because it is what their
-    published numbers were produced with, and it is not a detail: on a CUB-shaped set (real CUB
-    attributes and splits, synthetic 2048-d features, seed 0, 100 epochs, all else equal) it
-    gave H 0.638 against 0.346 for the textbook rule (the authors' own code: 0.648 +- 0.005).
+    published numbers were produced with, and it is not a detail
+    (``benchmarks/results/cada_vae_sampling.md``).
     Noise comes from torch's global generator on ``mu``'s device (seeded by the trainer).
     """
     if faithful:

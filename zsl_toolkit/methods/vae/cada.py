@@ -136,8 +136,9 @@ class CADAVAE(Method):
     ``faithful_sampling=True`` (default) samples as the authors' code does, with
     ``sigma = exp(logvar)`` and one noise value per sample shared by all latent dimensions;
     ``False`` uses the textbook ``exp(logvar / 2)`` with independent noise. The default
-    reproduces their results: on a CUB-shaped set it gave H 0.638 against 0.346 for the
-    textbook rule (see :func:`zsl_toolkit.methods.vae.reparameterize`). The KL and distance
+    reproduces their results, the textbook rule does not
+    (``benchmarks/results/cada_vae_sampling.md``; see
+    :func:`zsl_toolkit.methods.vae.reparameterize`). The KL and distance
     terms use ``sigma = exp(logvar / 2)`` under both rules, as the authors' code does.
     ``seen_draw`` picks how seen features are chosen for the classifier ("tile": the authors'
     deterministic repetition; "random": with replacement). ``hidden_scale`` multiplies every
@@ -159,6 +160,65 @@ class CADAVAE(Method):
     back the original classifier bit for bit. Classes are the rows of ``classifier`` and of
     any other :class:`LatentClassifier` of the model over the seen classes (a subclass's
     auxiliary classifiers), which keep their trained rows for the kept seen classes.
+
+    Parameters
+    ----------
+    latent_size : int
+        Dimensions of each VAE's latent space (64).
+    visual_encoder_hidden : int
+        Hidden units of the visual encoder (1560).
+    visual_decoder_hidden : int
+        Hidden units of the visual decoder (1660).
+    attribute_encoder_hidden : int
+        Hidden units of the attribute encoder (1450).
+    attribute_decoder_hidden : int
+        Hidden units of the attribute decoder (665).
+    hidden_scale : float
+        Factor on every hidden size, rounded, at least 1 unit (tests and quick experiments).
+    lr : float
+        Adam learning rate of the VAE stage.
+    adam_beta1, adam_beta2 : float
+        Adam's betas in the VAE stage.
+    amsgrad : bool
+        Use Adam's amsgrad variant in the VAE stage (the authors' choice).
+    kl_factor : float
+        Final weight of the KL term.
+    kl_start, kl_end : int
+        Epochs (0-based) over which the KL weight warms up from 0 to kl_factor.
+    cross_factor : float
+        Final weight of the cross-reconstruction loss.
+    cross_start, cross_end : int
+        Epochs over which the cross-reconstruction weight warms up from 0 to cross_factor.
+    distance_factor : float
+        Final weight of the distribution-alignment (2-Wasserstein) distance.
+    distance_start, distance_end : int
+        Epochs over which the distance weight warms up from 0 to distance_factor.
+    scale_schedules : bool
+        Scale every warm-up's epochs by the run's VAE epochs over the default epochs, so a
+        short run warms up in the same fraction of training.
+    faithful_sampling : bool
+        Sample latents as the authors' code does (sigma = exp(logvar), one noise value per
+        sample); false: the textbook exp(logvar / 2) with independent noise per dimension.
+    seen_samples : int or None
+        Latents per seen class in the final classifier's training set; None: the dataset's
+        value, else 200.
+    unseen_samples : int or None
+        Latents per unseen class (from its attribute vector); None: the dataset's value,
+        else 400.
+    seen_draw : {"tile", "random"}
+        How seen features are picked for the classifier's latents: the authors' deterministic
+        repetition, or drawn with replacement.
+    classifier_epochs : int or None
+        Epochs of the final classifier; None: the authors' per-dataset value (CUB 23, SUN 21,
+        AWA1 33, AWA2 29), else as many epochs as give the updates of their CUB setting.
+    classifier_lr : float
+        Adam learning rate of the final classifier.
+    classifier_beta1 : float
+        Adam's beta1 for the final classifier.
+    classifier_batch_size : int
+        Batch size of the final classifier.
+    preprocess : {"none", "minmax", "l2"}
+        Feature preprocessing fitted on trainval (min-max scaling, as the authors' loader).
     """
 
     class_edit = "refit"
@@ -191,6 +251,9 @@ class CADAVAE(Method):
         "awa1": {"U": 57.3, "S": 72.8, "H": 64.1},
         "awa2": {"U": 55.8, "S": 75.0, "H": 63.9},
     }
+    #: ``--select auto``: latents per unseen class in the final classifier's training set,
+    #: which sets the seen/unseen balance of its predictions.
+    select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {"unseen_samples": (400, 200, 800)}
     param_constraints = {
         **{
             name: Interval(int, 1)

