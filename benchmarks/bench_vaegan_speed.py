@@ -26,7 +26,7 @@ from _common import cpu_name, fmt_load, load_average, write_report
 
 from zsl_toolkit.data.resolve import load_dataset
 from zsl_toolkit.methods import Method, ModelSpec
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 from zsl_toolkit.training import seed_everything
 
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from zsl_toolkit.registry import method_registry
+from zsl_toolkit.methods.registry import method_registry
 
 METRICS = ("U", "S", "H")
 PAPER_DATASETS = ("cub", "awa1", "awa2", "sun")

@@ -138,6 +138,8 @@ class FVAEGAN(Method):
         "minmax" (the authors' scaling to [0, 1], fitted on ``trainval``) or "l2"; the
         binary cross-entropy needs features in [0, 1], so "none" is refused.
 
+    Notes
+    -----
     Dataset-dependent values (``None``) come from :data:`~zsl_toolkit.methods.vaegan.defaults.
     PUBLISHED` (the authors' scripts), other datasets take CUB's row
     (:data:`~zsl_toolkit.methods.vaegan.defaults.OTHER`, not tuned). The epochs of the

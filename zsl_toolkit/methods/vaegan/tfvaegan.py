@@ -67,8 +67,10 @@ class TFVAEGAN(FVAEGAN):
     transform : bool
         Train and score the final classifier on the transformed features (False: on the
         features alone, an ablation).
-    **base
-        The parameters of :class:`FVAEGAN`.
+
+    Notes
+    -----
+    Every parameter of :class:`FVAEGAN` applies too.
 
     Departures from the authors' code, besides those of :class:`FVAEGAN`: the decoder's
     two updates keep separate Adam moments (theirs share one optimizer), and the decoder
