@@ -48,7 +48,7 @@ class ToyBackbone(Backbone):
 
 
 def _methods() -> list[str]:
-    from zsl_toolkit.registry import method_registry
+    from zsl_toolkit.methods.registry import method_registry
 
     return method_registry().names()
 
