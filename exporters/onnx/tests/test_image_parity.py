@@ -132,3 +132,23 @@ def test_score_limit_is_relative_to_the_score_scale():
     # Scores of order one keep the absolute 1e-4.
     assert not ParityReport(16, (3,), 2e-4, 1.0, True, "CPU", score_scale=0.5).passed
     assert not ParityReport(16, (3,), 0.0, 1.0, True, "CPU", feature_diff=2e-3).passed
+
+
+def test_image_in_graph_of_an_append_method_keeps_its_embedding_output(tmp_path, toy_backbone):
+    """The backbone graph joined to the head keeps the head's ``embedding`` output (a server
+    scores live-added classes with it), and it reproduces the graph's scores."""
+    from zsl_onnx import OnnxExporter, class_space
+
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
+    from zsl_toolkit.training import TrainConfig
+
+    config = TrainConfig(device="cpu", quiet=True)
+    run = train(RunSettings("eszsl", "toy", {"gamma": 1.0}, config), out=tmp_path / "run")
+    path = OnnxExporter().export(run, tmp_path / "image.onnx", {"backbone": "toy-backbone"})
+    session = _session(path)
+    names = [o.name for o in session.get_outputs()]
+    assert names == ["scores", "prediction", "features", class_space.EMBEDDING]
+    scores, embedding = session.run(["scores", class_space.EMBEDDING], {"images": _images()})
+    rows = class_space.class_embeddings(run.method)
+    assert np.allclose(embedding @ rows.T, scores, atol=1e-4 * max(1.0, np.abs(scores).max()))

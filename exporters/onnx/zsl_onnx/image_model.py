@@ -18,6 +18,7 @@ graph, not with a second trace of the same network.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -209,4 +210,11 @@ def compose(backbone: Any, head: Any, extra_outputs: tuple[str, ...] = ()) -> An
         io_map=[(FEATURES, HEAD_INPUT)],
         outputs=[SCORES, PREDICTION, FEATURES, *extra_outputs],
     )
+    # Outputs in the order a features-in graph has them (scores first), whatever order the
+    # merge left them in: a consumer that takes outputs by position gets the same ones.
+    order = [SCORES, PREDICTION, FEATURES, *extra_outputs]
+    outputs = sorted(merged.graph.output, key=lambda o: order.index(o.name))
+    outputs = [copy.deepcopy(o) for o in outputs]
+    del merged.graph.output[:]
+    merged.graph.output.extend(outputs)
     return merged
