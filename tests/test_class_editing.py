@@ -288,3 +288,39 @@ def test_refit_holds_the_runs_values_of_defaults_changed_since_training(tmp_path
     given, _ = refit_with(run.run_dir, {"classifier_epochs": 5, "n_synthetic": 6})
     assert given.resolved_["classifier_epochs"] == 5
     assert given.resolved_["classifier_batch_size"] == 6
+
+
+def test_removed_class_added_back_by_name_is_evaluated_on_its_test_images(eszsl_run, tmp_path):
+    from zsl_toolkit.pipeline import evaluate
+
+    data = load_run_data(eszsl_run.record)
+    name = data.class_names[int(data.unseen_classes[0])]
+    vector = tuple(float(v) for v in data.class_embeddings[int(data.unseen_classes[0])])
+    removed = remove_classes(eszsl_run.run_dir, [name], out=tmp_path / "removed")
+    back = add_classes(removed.run_dir, [NewClass(name, vector)], out=tmp_path / "back")
+    before, after = eszsl_run.metrics["gzsl"], back.metrics["gzsl"]
+    assert removed.metrics["gzsl"]["U"] != before["U"]  # one unseen class fewer to measure
+    for key in ("U", "S", "H"):
+        assert after[key] == pytest.approx(before[key], abs=1e-12)
+    again = evaluate(load_run(back.run_dir).method, load_run_data(back.record))
+    assert again["gzsl"]["H"] == pytest.approx(before["H"], abs=1e-12)
+    # A class with a new name still has no images of its own.
+    other = add_classes(eszsl_run.run_dir, [NewClass("okapi", vector)], out=tmp_path / "o")
+    edited = load_run_data(other.record)
+    assert int(np.sum(edited.labels == edited.n_classes - 1)) == 0
+
+
+def test_seen_class_added_back_by_name_is_unseen_with_its_test_images(eszsl_run, tmp_path):
+    data = load_run_data(eszsl_run.record)
+    k = int(data.seen_classes[0])
+    name = data.class_names[k]
+    n_test = int(np.sum(data.labels[data.splits["test_seen"]] == k))
+    vector = tuple(float(v) for v in data.class_embeddings[k])
+    removed = remove_classes(eszsl_run.run_dir, [name], out=tmp_path / "removed")
+    back = add_classes(removed.run_dir, [NewClass(name, vector)], out=tmp_path / "back")
+    edited = load_run_data(back.record)
+    new_id = edited.class_names.index(name)
+    assert new_id in edited.unseen_classes.tolist()
+    assert new_id not in edited.seen_classes.tolist()
+    assert int(np.sum(edited.labels[edited.splits["test_unseen"]] == new_id)) == n_test
+    assert int(np.sum(edited.labels == new_id)) == n_test  # its training images stay out

@@ -7,13 +7,17 @@ directory.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from zsl_toolkit import balance as balancing
+from zsl_toolkit.balance import BALANCE_KEY
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.data.protocol import apply_protocol, check_protocol
 from zsl_toolkit.data.resolve import load_dataset
@@ -79,6 +83,10 @@ def train(
     the dataset as loaded, before the settings' protocol (``test``, or ``val``: see
     :mod:`zsl_toolkit.data.protocol`) is applied.
 
+    Settings with ``balance`` also train the configuration under the validation protocol
+    (into ``RUN/validation``) and store the seen/unseen calibration chosen on it in the run
+    (:mod:`zsl_toolkit.balance`).
+
     Settings with ``select`` (parameters chosen on validation first) are trained by
     :func:`zsl_toolkit.sweep.select.train_selected`, which runs its candidates as a sweep and
     this function for each of them and for the choice; here they are refused.
@@ -111,6 +119,11 @@ def _train(
     made: bool = False,
 ) -> RunResult:
     protocol = check_protocol(settings.protocol, "protocol")
+    if settings.balance and protocol != "test":
+        raise ConfigError(
+            "--balance chooses the calibration on the validation protocol; it needs "
+            f"--protocol test, not {protocol}"
+        )
     config = settings.config
     method_cls = method_registry().load(settings.method)
     instance = method_cls.create(dict(settings.params))
@@ -120,7 +133,7 @@ def _train(
     options = dict(settings.dataset_options) or None
     if data is None:
         data = load_dataset(settings.dataset, settings.data_root, options=options)
-    data = apply_protocol(data, protocol)
+    loaded, data = data, apply_protocol(data, protocol)
     if run_dir is None:
         run_dir = default_run_dir(settings.method, settings.dataset, config.seed)
     if not made:
@@ -136,10 +149,42 @@ def _train(
         settings.evaluators,
         options,
     )
+    if settings.balance:
+        extra = {**extra, BALANCE_KEY: True}
     for key, value in extra.items():
         record = record.with_extra(key, value)
     write_record(run_dir, record)
-    return _run(instance, data, config, run_dir, record, settings.evaluators, resume=False)
+    result = _run(instance, data, config, run_dir, record, settings.evaluators, resume=False)
+    return _balanced(result, settings, loaded) if settings.balance else result
+
+
+def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunResult:
+    """``result`` calibrated on its configuration's validation run (:mod:`zsl_toolkit.balance`;
+    ``data`` as loaded, before the test protocol); unchanged when the dataset's validation
+    problem is too small to choose on."""
+    if not balancing.applies(data):
+        return result
+    start = time.perf_counter()
+    if not settings.config.quiet:
+        print(
+            "balance: training once more under --protocol val to choose the seen/unseen "
+            "calibration",
+            file=sys.stderr,
+            flush=True,
+        )
+    val_dir = result.run_dir / balancing.VALIDATION_RUN
+    val_settings = replace(settings, evaluators=("calibrated",), protocol="val", balance=False)
+    _train(val_settings, val_dir, data, extra={})
+    chosen = balancing.validation_calibration(val_dir)
+    calibration = balancing.calibration_record(chosen, time.perf_counter() - start)
+    record = result.record.updated(calibration=calibration)
+    write_record(result.run_dir, record)
+    metrics = evaluate_run(result.run_dir, tuple(record.evaluators), settings.data_root)
+    if "train_seconds" in result.metrics:
+        metrics["train_seconds"] = result.metrics["train_seconds"]
+    write_json(result.run_dir / METRICS_FILE, metrics)
+    reloaded = load_run(result.run_dir)
+    return RunResult(reloaded.method, reloaded.run_dir, reloaded.record, metrics)
 
 
 def resume(
@@ -167,7 +212,21 @@ def resume(
         raise RunDirError(f"{run_dir / RUN_FILE}: incomplete run record ({exc})") from None
     data = load_run_data(record, root)
     chosen = evaluators or record.evaluators
-    return _run(instance, data, config, run_dir, record, chosen, resume=True)
+    result = _run(instance, data, config, run_dir, record, chosen, resume=True)
+    if not record.extra.get(BALANCE_KEY):
+        return result
+    settings = RunSettings(
+        method=record.method,
+        dataset=record.dataset.spec,
+        params=dict(record.params),
+        config=config,
+        data_root=str(root) if root is not None else record.data_root,
+        evaluators=tuple(record.evaluators),
+        protocol=record.protocol,
+        dataset_options=dict(record.dataset_options),
+        balance=True,
+    )
+    return _balanced(result, settings, data)
 
 
 def _run(

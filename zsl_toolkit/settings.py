@@ -30,8 +30,10 @@ CONFIG_KEYS = (
     "evaluators",
     "protocol",
     "select",
+    "balance",
 )
-"""Keys a ``--config`` file may hold (``select``: see :mod:`zsl_toolkit.selection`)."""
+"""Keys a ``--config`` file may hold (``select``: see :mod:`zsl_toolkit.selection`;
+``balance``: see :mod:`zsl_toolkit.balance`)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ class RunSettings:
     benchmarks live; ``protocol`` ``test`` or ``val``; ``dataset_options`` keyword arguments
     of a registered dataset's constructor; ``select``, when set, the parameters to choose on
     validation first (``"auto"``, ``KEY=v1,v2`` items or ``{KEY: [values]}``): such settings
-    are trained by :func:`zsl_toolkit.sweep.select.train_selected`.
+    are trained by :func:`zsl_toolkit.sweep.select.train_selected`; ``balance``, whether
+    training also chooses the seen/unseen calibration on the validation protocol
+    (:mod:`zsl_toolkit.balance`; test protocol only).
     """
 
     method: str
@@ -56,12 +60,14 @@ class RunSettings:
     protocol: str = "test"
     dataset_options: dict[str, Any] = field(default_factory=dict)
     select: Any = None
+    balance: bool = False
 
 
 def _from_run_record(raw: dict[str, Any], where: str) -> dict[str, Any]:
     """A run's ``run.json`` as a config: what reproduces the run (method, dataset, data root,
     parameters as given, seed, epochs, batch size, device, evaluators, protocol; for a run that
     chose settings on validation, the fixed parameters and the same ``select`` grid)."""
+    from zsl_toolkit.balance import BALANCE_KEY
     from zsl_toolkit.runs.record import RunRecord
     from zsl_toolkit.selection.record import selection_of
 
@@ -77,6 +83,8 @@ def _from_run_record(raw: dict[str, Any], where: str) -> dict[str, Any]:
         "evaluators": list(record.evaluators),
         **{k: train[k] for k in ("seed", "epochs", "batch_size", "device") if k in train},
     }
+    if (record.calibration or {}).get("automatic") or record.extra.get(BALANCE_KEY):
+        out["balance"] = True  # a --balance run: balance again
     selection = selection_of(record)
     if selection is not None and "axes" in selection:  # select again, as that run did
         out.update(params=selection.get("given_params") or {}, select=selection["axes"])
@@ -107,6 +115,8 @@ def read_run_config(config_file: str | Path) -> dict[str, Any]:
     for key in ("method", "dataset"):
         if key in file_cfg and not isinstance(file_cfg[key], str):
             raise ConfigError(f"{config_file}: '{key}' must be a name (a string)")
+    if not isinstance(file_cfg.get("balance", False), bool):
+        raise ConfigError(f"{config_file}: 'balance' must be true or false")
     if not isinstance(file_cfg.get("dataset_options", {}), dict):
         raise ConfigError(f"{config_file}: 'dataset_options' must be a table of key = value")
     return file_cfg
@@ -129,6 +139,7 @@ def run_settings(
     quiet: bool = False,
     dataset_option_items: Sequence[str] = (),
     select: Any = None,
+    balance: bool | None = None,
 ) -> RunSettings:
     """Merge a run's settings; parameters are checked against ``method``'s.
 
@@ -138,7 +149,8 @@ def run_settings(
     sweep's planned trial), ``param_items`` ``key=value`` strings (``--param``), applied in
     that order. ``dataset_option_items`` (``--dataset-option key=value``) are merged over the
     file's ``dataset_options`` table. ``select`` (``--select`` items, or a planned trial's
-    grid) replaces the file's ``select``.
+    grid) replaces the file's ``select``; ``balance`` (``--balance``), when given, the
+    file's ``balance``.
     """
     from zsl_toolkit.data.protocol import check_protocol
     from zsl_toolkit.methods.registry import method_registry
@@ -191,4 +203,5 @@ def run_settings(
         or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
         dataset_options=options,
         select=select or file_cfg.get("select"),
+        balance=balance if balance is not None else bool(file_cfg.get("balance", False)),
     )

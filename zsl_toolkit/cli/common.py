@@ -48,6 +48,15 @@ def print_metrics(metrics: dict[str, Any]) -> None:
         click.echo(f"{name:>10}: " + "  ".join(parts))
 
 
+def print_notices(metrics: dict[str, Any], run_dir: Any, record: Any) -> None:
+    """The :mod:`zsl_toolkit.notices` lines for a run's metrics, on stderr."""
+    from zsl_toolkit.notices import imbalance_notice
+
+    line = imbalance_notice(metrics, run_dir, record)
+    if line:
+        click.echo(line, err=True)
+
+
 def print_selection(selection: Any) -> None:
     """The candidates of a run that chose its settings on validation (else nothing)."""
     if isinstance(selection, dict):

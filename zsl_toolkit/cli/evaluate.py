@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from zsl_toolkit.cli.common import _names, data_root_option, print_metrics, print_selection
+from zsl_toolkit.cli.common import (
+    _names,
+    data_root_option,
+    print_metrics,
+    print_notices,
+    print_selection,
+)
 
 
 @click.command()
@@ -22,7 +28,8 @@ from zsl_toolkit.cli.common import _names, data_root_option, print_metrics, prin
 )
 @data_root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the full metrics as JSON.")
-def evaluate(run_dir, evaluators, data_root, as_json) -> None:
+@click.option("--per-class", is_flag=True, help="Also print each class's accuracy, worst first.")
+def evaluate(run_dir, evaluators, data_root, as_json, per_class) -> None:
     """Reload a run directory and evaluate it on its dataset (no retraining); a run that chose
     its settings on validation also shows its candidates."""
     from zsl_toolkit.pipeline import evaluate_run
@@ -30,9 +37,20 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     from zsl_toolkit.selection.record import selection_of
 
     metrics = evaluate_run(run_dir, tuple(evaluators) or None, data_root)
-    selection = selection_of(read_record(run_dir))
+    record = read_record(run_dir)
+    selection = selection_of(record)
     if as_json:
         click.echo(json.dumps(metrics | ({"selection": selection} if selection else {}), indent=2))
+        return
+    if per_class:
+        from zsl_toolkit.evaluation.per_class import per_class_lines
+
+        spec = record.spec or {}
+        names = spec.get("class_names") or []
+        seen = [names[i] for i in spec.get("seen_classes") or [] if i < len(names)]
+        print_metrics({k: v for k, v in metrics.items() if k != "uncalibrated"})
+        for line in per_class_lines(metrics, seen):
+            click.echo(line)
         return
     if "uncalibrated" in metrics:  # a calibrated run: both
         click.echo(f"calibrated (gamma = {metrics['calibration_gamma']:.6g}):")
@@ -42,6 +60,7 @@ def evaluate(run_dir, evaluators, data_root, as_json) -> None:
     else:
         print_metrics(metrics)
     print_selection(selection)
+    print_notices(metrics, run_dir, record)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -14,6 +14,7 @@ from zsl_toolkit.cli.common import (
     data_root_option,
     dataset_option,
     print_metrics,
+    print_notices,
     print_selection,
 )
 
@@ -107,6 +108,12 @@ from zsl_toolkit.cli.common import (
     default=None,
     help="--select: torch threads per candidate (default: cores // jobs).",
 )
+@click.option(
+    "--balance/--no-balance",
+    default=None,
+    help="Also choose the seen/unseen calibration on the validation protocol (one more "
+    "training; default off, or the --config file's balance).",
+)
 def train(
     method,
     dataset,
@@ -128,6 +135,7 @@ def train(
     jobs,
     executor,
     threads,
+    balance,
 ) -> None:
     """Train a method on a dataset, evaluate it and write a run directory.
 
@@ -139,7 +147,16 @@ def train(
 
     _stop_on_sigterm()
     if resume:
-        if method or dataset or params or config_file or out or protocol or dataset_options:
+        if (
+            method
+            or dataset
+            or params
+            or config_file
+            or out
+            or protocol
+            or dataset_options
+            or balance is not None
+        ):
             raise ConfigError("--resume takes only the run directory (and --data-root, --quiet)")
         if select or jobs or executor or threads:
             raise ConfigError("--resume continues a selection with the settings it started with")
@@ -166,6 +183,7 @@ def train(
         quiet=quiet,
         dataset_option_items=dataset_options,
         select=list(select) or None,
+        balance=balance,
     )
     if settings.select:
         from zsl_toolkit.sweep.select import train_selected
@@ -193,7 +211,17 @@ def _print_run(result: Any, as_json: bool) -> None:
         return
     print_selection(selection)
     click.echo(f"run directory: {result.run_dir}")
-    print_metrics(result.metrics)
+    calibration = result.record.calibration or {}
+    if calibration.get("automatic"):
+        click.echo(
+            f"balanced on the validation protocol: calibration gamma "
+            f"{calibration['gamma']:.4g} (validation H {100 * calibration['validation_H']:.1f}%)"
+        )
+    print_metrics({k: v for k, v in result.metrics.items() if k != "uncalibrated"})
+    if "uncalibrated" in result.metrics:
+        click.echo("uncalibrated:")
+        print_metrics(result.metrics["uncalibrated"])
+    print_notices(result.metrics, result.run_dir, result.record)
 
 
 def _stop_on_sigterm() -> None:

@@ -5,7 +5,11 @@ This is how a run whose model's class set was edited (``zsl add-class`` /
 ``zsl remove-class``) reads its data back: the dataset it trained on, with the run's
 cumulative edit applied, so its class order is the model's (kept classes in their original
 order, then added classes in the order they were added). An added class has no test images,
-so it competes in every prediction but has no accuracy of its own.
+so it competes in every prediction but has no accuracy of its own, unless it is named like a
+class of the dataset that the edit removed: then it is that class come back, and its test
+images (``test_seen`` and ``test_unseen`` alike, since an added class is unseen) are
+``test_unseen`` images of the added class, so a model whose scores did not change is
+measured as before. Its training images stay out: the model never trained on them.
 """
 
 from __future__ import annotations
@@ -36,11 +40,29 @@ def edit_class_set(
     keep = np.setdiff1d(np.arange(data.n_classes), gone)
     class_map = np.full(data.n_classes, -1, dtype=np.int64)
     class_map[keep] = np.arange(keep.size)
-    rows = np.flatnonzero(class_map[data.labels] >= 0)
+    # Removed dataset classes added back under their own name: test rows only, as unseen.
+    revived = np.zeros(data.n_classes, dtype=bool)
+    for k, (name, _) in enumerate(added):
+        old = index.get(str(name))
+        if old is not None and class_map[old] < 0:
+            class_map[old] = keep.size + k
+            revived[old] = True
+    test_rows = np.zeros(data.labels.size, dtype=bool)
+    for name in ("test_seen", "test_unseen"):
+        test_rows[data.splits.get(name, np.zeros(0, np.int64))] = True
+    is_revived = revived[data.labels]
+    moved = np.zeros(0, dtype=np.int64)  # a revived class's test_seen rows, now unseen
+    if "test_seen" in data.splits:
+        moved = data.splits["test_seen"][is_revived[data.splits["test_seen"]]]
+    rows = np.flatnonzero((class_map[data.labels] >= 0) & (~is_revived | test_rows))
     row_map = np.full(data.labels.size, -1, dtype=np.int64)
     row_map[rows] = np.arange(rows.size)
     splits = {}
     for name, idx in data.splits.items():
+        if name == "test_unseen":
+            idx = np.concatenate([idx, moved])
+        elif is_revived.any():
+            idx = idx[~is_revived[idx]]
         kept = row_map[idx]
         kept = kept[kept >= 0]
         if kept.size:

@@ -90,8 +90,10 @@ def calibrate_run(
         raise ConfigError(f"--gamma: expected a finite number, got {gamma!r}")
     parent = load_run(run_dir)  # refuses unfinished runs
     record = parent.record
-    if record.calibration is not None:
+    previous = record.calibration
+    if previous is not None and not previous.get("automatic"):
         raise ConfigError(f"{run_dir}: already calibrated; calibrate its parent run instead")
+    # A gamma chosen automatically at training is replaced by the one chosen here.
     if target is not None:
         if record.protocol == "val":
             raise ConfigError(f"{run_dir}: a validation-protocol run; give --gamma")

@@ -370,9 +370,6 @@ def edit_classes(
         m.eval()
     edit_seconds = time.perf_counter() - start_time
     new.calibration_gamma_ = getattr(old, "calibration_gamma_", None)
-    metrics = evaluate(new, new_data, record.evaluators)
-    metrics["edit_seconds"] = round(edit_seconds, 3)
-
     previous = _class_edit(record)
     added_names = [c["name"] for c in previous["added"]]
     for name in remove:
@@ -381,6 +378,13 @@ def edit_classes(
         else:
             previous["removed"].append(name)
     previous["added"] += [c.record() for c in add]
+    # Evaluated on the data as `zsl evaluate` reads it back: the cumulative edit applied to
+    # the dataset, so a removed class added back under its name has its test images again.
+    eval_data = load_run_data(record.updated(class_edit=previous), root)
+    if list(eval_data.class_names) != list(new_data.class_names):
+        raise RunDirError(f"{run_dir}: the edited data's classes differ from the model's")
+    metrics = evaluate(new, eval_data, record.evaluators)
+    metrics["edit_seconds"] = round(edit_seconds, 3)
     new_record = record.updated(
         status="complete",
         parent=str(run_dir.resolve()),
@@ -395,7 +399,7 @@ def edit_classes(
             },
         ),
         class_edit=previous,
-        data_summary=new_data.summary(),
+        data_summary=eval_data.summary(),
         resolved_params=plain_params(new.effective_params()),
         spec=new_spec.to_dict(),
         device="cpu",

@@ -22,6 +22,14 @@ class EvalInput:
     labels_unseen: np.ndarray
     seen_classes: np.ndarray
     unseen_classes: np.ndarray
+    class_names: list[str] | None = None
+    """Names by class id, when known: per-class results are keyed by them."""
+
+    def class_key(self, class_id: int) -> str:
+        """A class's name when known, else its id as text (a JSON object key)."""
+        if self.class_names is not None and 0 <= class_id < len(self.class_names):
+            return str(self.class_names[class_id])
+        return str(class_id)
 
 
 class Evaluator(ABC):

@@ -10,7 +10,8 @@ from zsl_toolkit.evaluation.metrics import harmonic_mean, per_class_accuracy
 
 class GZSLEvaluator(Evaluator):
     """Argmax over all classes; U and S are per-class mean accuracies on test_unseen and
-    test_seen, H = 2US/(U+S). Per-class accuracies are reported by class id."""
+    test_seen, H = 2US/(U+S). Per-class accuracies are reported by class name (by id when
+    the caller gave no names), seen classes first, in class order."""
 
     description = "U, S, H with argmax over all classes"
     headline = ("U", "S", "H")
@@ -27,5 +28,7 @@ class GZSLEvaluator(Evaluator):
             "U": u,
             "S": s,
             "H": harmonic_mean(u, s),
-            "per_class": {str(k): v for k, v in sorted({**acc_s, **acc_u}.items())},
+            "per_class": {
+                data.class_key(k): v for k, v in [*sorted(acc_s.items()), *sorted(acc_u.items())]
+            },
         }

@@ -45,6 +45,7 @@ def evaluation_input(
         labels_unseen=yu,
         seen_classes=seen,
         unseen_classes=unseen,
+        class_names=[str(n) for n in data.class_names],
     )
 
 

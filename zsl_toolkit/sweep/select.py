@@ -116,6 +116,11 @@ def train_selected(
     from zsl_toolkit.sweep.plan import canonical, plan_trials
 
     protocol = check_protocol(settings.protocol, "protocol")
+    if settings.balance:
+        raise ConfigError(
+            "--select with --balance: not combined; calibrate the selected run afterwards "
+            "(zsl calibrate RUN --target validation)"
+        )
     if settings.dataset_options:
         raise ConfigError(
             "--select with --dataset-option: candidates load the dataset by name only; write "

@@ -37,3 +37,19 @@ def eszsl_model(eszsl_run) -> Path:
     from zsl_onnx import OnnxExporter
 
     return OnnxExporter().export(eszsl_run, eszsl_run.run_dir / "model.onnx", {})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _backbone_graph_cache(tmp_path_factory):
+    """Backbone graphs exported by the tests go to a folder of the test session, not to the
+    user's cache (shared by the session's tests, so each backbone is exported once)."""
+    import os
+
+    folder = tmp_path_factory.mktemp("zsl-cache")
+    old = os.environ.get("ZSL_CACHE_DIR")
+    os.environ["ZSL_CACHE_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("ZSL_CACHE_DIR", None)
+    else:
+        os.environ["ZSL_CACHE_DIR"] = old

@@ -9,7 +9,7 @@ import io
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +17,45 @@ import numpy as np
 
 from zsl_onnx.features import read_features
 from zsl_onnx.predictor import DEFAULT_BATCH_SIZE, OnnxPredictor
+from zsl_onnx.probabilities import answer_name, check_threshold, decide, softmax, split_of
 from zsl_toolkit.errors import ConfigError, DataError
 from zsl_toolkit.io import atomic_write
 
 OUTPUT_SUFFIXES = (".csv", ".json")
+FEATURE_SUFFIXES = (".npy", ".mat", ".h5")
+"""Files a features model reads (:func:`zsl_onnx.features.read_features`)."""
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+"""Files taken for images when given to a features model (folders too)."""
+
+
+def check_inputs_fit(model: str | Path, metadata: dict[str, str], inputs: list[str]) -> None:
+    """Refuse images given to a features model, and a features file given to an image-in
+    model, naming the export each needs."""
+    from zsl_onnx.format import IMAGES
+
+    takes_images = metadata.get("input") == IMAGES
+    features = [i for i in inputs if Path(i).suffix.lower() in FEATURE_SUFFIXES]
+    if takes_images and features:
+        raise ConfigError(
+            f"{model} takes images (backbone '{metadata.get('backbone', '?')}'), not the "
+            f"features file {features[0]}: give image files or folders, or predict features "
+            f"with a features model (`zsl export RUN --format onnx` without --backbone)"
+        )
+    others = [i for i in inputs if Path(i).is_dir() or Path(i).suffix.lower() in IMAGE_SUFFIXES]
+    if not takes_images and others:
+        raise ConfigError(
+            f"{model} takes features, not images ({others[0]}): export an image-in model "
+            f"with `zsl export RUN --format onnx --backbone NAME` (NAME: the backbone the "
+            f"run's store was extracted with, efficientnet-lite0 unless `zsl extract "
+            f"--backbone` named another)"
+        )
 
 
 @dataclass
 class PredictionResult:
-    """Predictions for one features file, with what produced them."""
+    """Predictions for one features file, with what produced them: each row's answer (best
+    class, or ``unknown`` below the threshold), its probability (softmax of the scores, see
+    :mod:`zsl_onnx.probabilities`), raw score and whether the class is seen or unseen."""
 
     model: Path
     features: Path
@@ -35,26 +65,56 @@ class PredictionResult:
     providers: list[str]
     seconds: float
     output: Path | None = None
+    seen_classes: list[int] = field(default_factory=list)
+    unknown_below: float | None = None
+    all_classes: bool = False
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return softmax(self.scores)
+
+    @property
+    def answers(self) -> np.ndarray:
+        return decide(self.probabilities, self.class_ids, self.unknown_below)
 
     @property
     def records(self) -> list[dict[str, Any]]:
-        """One dict per sample (row, class id and name, its score): built on demand, because
-        only a CSV/JSON output needs them and they cost a Python object per row."""
-        return _records(self.scores, self.class_ids, self.class_names)
+        """One dict per sample: built on demand, because only a CSV/JSON output needs them
+        and they cost a Python object per row."""
+        probs = self.probabilities
+        rows = np.arange(len(self.class_ids))
+        best_p = probs[rows, self.class_ids] if len(rows) else []
+        best_s = self.scores[rows, self.class_ids] if len(rows) else []
+        seen = set(self.seen_classes)
+        out = []
+        for i, (a, p, s) in enumerate(zip(self.answers, best_p, best_s, strict=True)):
+            record = {
+                "row": i,
+                "class_id": int(a),
+                "class_name": answer_name(int(a), self.class_names),
+                "split": split_of(int(a), seen),
+                "probability": float(p),
+                "score": float(s),
+            }
+            if self.all_classes:
+                record["probabilities"] = probs[i].tolist()
+            out.append(record)
+        return out
 
     def summary(self, top: int = 10) -> list[str]:
-        """Human-readable lines: counts per predicted class, provider and time."""
+        """Human-readable lines: counts per answer (every answer, never cut), provider and
+        time."""
         n = len(self.class_ids)
         lines = [f"{n} samples from {self.features} on {self.providers[0]} in {self.seconds:.3f} s"]
         if self.output is not None:
-            lines.append(f"predictions written to {self.output}")
-        counts = Counter(int(c) for c in self.class_ids)
+            lines.append(f"predictions written to {self.output} (all {n} rows)")
+        else:
+            lines.append("every row with --output FILE.csv")
+        counts = Counter(answer_name(int(c), self.class_names) for c in self.answers)
         if counts:
-            lines.append("predicted classes (most frequent first):")
-        for class_id, count in counts.most_common(top):
-            lines.append(f"  {self.class_names[class_id]:<24} {count:>7}")
-        if len(counts) > top:
-            lines.append(f"  ... {len(counts) - top} more classes")
+            lines.append(f"answers ({len(counts)} classes, most frequent first):")
+        for name, count in counts.most_common():
+            lines.append(f"  {name:<24} {count:>7}")
         return lines
 
 
@@ -65,8 +125,11 @@ def predict_file(
     provider: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
     output: str | Path | None = None,
+    unknown_below: float | None = None,
+    all_classes: bool = False,
 ) -> PredictionResult:
     """Predict every sample of a .mat/.h5/.npy features file; write CSV/JSON if ``output``."""
+    check_threshold(unknown_below)
     output = Path(output) if output is not None else None
     if output is not None and output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ConfigError(f"--output {output}: use a .csv or .json file name")
@@ -84,19 +147,14 @@ def predict_file(
         providers=predictor.providers,
         seconds=seconds,
         output=output,
+        seen_classes=list(predictor.seen_classes),
+        unknown_below=unknown_below,
+        all_classes=all_classes,
     )
     if output is not None:
         data = _render(result, output.suffix.lower())
         atomic_write(output, lambda fh: fh.write(data))
     return result
-
-
-def _records(scores: np.ndarray, class_ids: np.ndarray, names: list[str]) -> list[dict[str, Any]]:
-    best = scores[np.arange(len(class_ids)), class_ids] if len(class_ids) else []
-    return [
-        {"row": i, "class_id": int(c), "class_name": names[int(c)], "score": float(s)}
-        for i, (c, s) in enumerate(zip(class_ids, best, strict=True))
-    ]
 
 
 def _render(result: PredictionResult, suffix: str) -> bytes:
@@ -107,13 +165,22 @@ def _render(result: PredictionResult, suffix: str) -> bytes:
             "features": str(result.features),
             "provider": result.providers[0],
             "samples": len(records),
+            "probability": "softmax of the scores over all classes",
+            "unknown_below": result.unknown_below,
+            "class_names": result.class_names,
             "predictions": records,
         }
         return (json.dumps(doc, indent=1) + "\n").encode()
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["row", "class_id", "class_name", "score"])
-    writer.writeheader()
-    writer.writerows(records)
+    fields = ["row", "class_id", "class_name", "split", "probability", "score"]
+    writer = csv.writer(buf)
+    extra = [f"p:{n}" for n in result.class_names] if result.all_classes else []
+    writer.writerow(fields + extra)
+    for r in records:
+        row = [r["row"], r["class_id"], r["class_name"], r["split"]]
+        row += [f"{r['probability']:.6g}", f"{r['score']:.6g}"]
+        row += [f"{v:.8g}" for v in r.get("probabilities", [])]
+        writer.writerow(row)
     return buf.getvalue().encode()
 
 

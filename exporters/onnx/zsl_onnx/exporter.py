@@ -40,7 +40,7 @@ from zsl_onnx.format import (
     PREDICTION,
     SCORES,
 )
-from zsl_onnx.parity import ParityReport, check_parity
+from zsl_onnx.parity import ParityReport, check_image_parity, check_parity
 from zsl_toolkit.errors import ConfigError, ExportError
 from zsl_toolkit.export.base import Exporter, ExporterOption, io_spec
 from zsl_toolkit.io import atomic_write
@@ -139,15 +139,20 @@ class OnnxExporter(Exporter):
             features, stored = image_model.parity_images(
                 data, sizing_of(backbone), run.record.dataset.path
             )
-            model = to_onnx_model(
-                image_module,
-                features[:EXAMPLE_BATCH],
+            head = to_onnx_model(
+                ScoresAndPrediction(image_module.inference, image_module.projection),
+                image_model.example_features(image_module, features[:EXAMPLE_BATCH]),
                 opset,
                 method,
-                input_name=IMAGES,
-                output_names=(scores, prediction, FEATURES, *extra_outputs),
+                input_name=image_model.HEAD_INPUT,
+                output_names=(scores, prediction, *extra_outputs),
             )
-            reference: nn.Module = image_model.ImageScoresOnly(image_module)
+            model = image_model.compose(
+                image_model.backbone_model(backbone, options.get("weights"), opset),
+                head,
+                extra_outputs,
+            )
+            reference: nn.Module = image_module
             batches, input_name = IMAGE_PARITY_BATCHES, IMAGES
             extra_meta = image_model.metadata(backbone, options.get("weights"))
             doc = (
@@ -194,7 +199,10 @@ class OnnxExporter(Exporter):
         def verify(tmp: Path) -> None:  # on the written file, before it is published
             _check_model(tmp)
             session = _cpu_session(tmp)
-            parity = check_parity(session, reference, features, batches, input_name)
+            if input_name == IMAGES:
+                parity = check_image_parity(session, reference, features, batches)
+            else:
+                parity = check_parity(session, reference, features, batches, input_name)
             if not parity.passed:
                 raise ExportError(
                     f"onnxruntime disagrees with PyTorch for method "

@@ -7,10 +7,18 @@ features came from (a resize inside the graph would resample differently and shi
 features). Scaling, mean/std normalisation and the NHWC -> NCHW transpose are inside the
 graph, so a deployment cannot get the normalisation wrong; uint8 is also a quarter of the
 bytes of float input. Outputs: ``scores``, ``prediction`` and the backbone's ``features``.
+
+The graph is two graphs joined: the backbone's cached ONNX graph
+(:func:`zsl_images.backbone_graph.backbone_graph`), the very file ``zsl extract`` runs to
+make a store's features on a CPU, and the run's head (features -> scores, prediction)
+(with an append method's ``embedding`` output, :mod:`zsl_onnx.class_space`) traced on its
+own. Deployment then computes the features that training saw with the same
+graph, not with a second trace of the same network.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +29,8 @@ from torch import nn
 
 from zsl_toolkit.errors import ConfigError, ExportError, MissingDependency
 
+HEAD_INPUT = "head_features"
+"""The head graph's input before it is joined to the backbone's ``features`` output."""
 PARITY_IMAGES = 16
 """Test images (from the run's store) in the image-in parity run; CPU time is per image."""
 FEATURE_TOLERANCE = 1e-3
@@ -148,3 +158,63 @@ def feature_diff(session: Any, images: np.ndarray, stored: np.ndarray) -> float:
         [session.run([FEATURES], {IMAGES: images[i : i + 4]})[0] for i in range(0, len(images), 4)]
     )
     return float(np.abs(out - stored).max() / max(float(np.abs(stored).max()), 1e-12))
+
+
+def example_features(module: ImageScores, images: np.ndarray) -> np.ndarray:
+    """Backbone features of ``images`` (float32), the head's tracing example."""
+    with torch.inference_mode():
+        return module.features(torch.from_numpy(np.ascontiguousarray(images))).numpy()
+
+
+def backbone_model(backbone: Any, weights: str | None, opset: int | None) -> Any:
+    """The backbone's cached graph as a ModelProto (ExportError when it cannot be made)."""
+    import onnx
+    from zsl_images.backbone_graph import GraphUnavailable, backbone_graph
+
+    path = Path(weights).expanduser() if weights else None
+    try:
+        return onnx.load(str(backbone_graph(backbone, path, opset)))
+    except GraphUnavailable as exc:
+        raise ExportError(f"no ONNX graph of backbone '{backbone.name}': {exc}") from None
+
+
+def compose(backbone: Any, head: Any, extra_outputs: tuple[str, ...] = ()) -> Any:
+    """One model: images -> backbone graph -> features -> head graph -> scores, prediction
+    (and the head's ``extra_outputs``, such as an append method's embedding); ``features``
+    stays an output. The head's inner names get a prefix so no name of the two
+    graphs collides; inputs and outputs keep theirs."""
+    import onnx
+    from onnx import compose as oc
+
+    from zsl_onnx.format import FEATURES, PREDICTION, SCORES
+
+    def opsets(model: Any) -> dict[str, int]:
+        return {o.domain or "ai.onnx": o.version for o in model.opset_import}
+
+    shared = opsets(backbone).keys() & opsets(head).keys()
+    clash = {d for d in shared if opsets(backbone)[d] != opsets(head)[d]}
+    if clash:
+        raise ExportError(
+            f"the backbone graph and the head use different opsets ({sorted(clash)}): "
+            f"give the same --opset to both (the backbone graph is cached per opset)"
+        )
+    head = onnx.ModelProto.FromString(head.SerializeToString())
+    oc.add_prefix_graph(
+        head.graph, "head/", rename_inputs=False, rename_outputs=False, inplace=True
+    )
+    if head.ir_version != backbone.ir_version:
+        head.ir_version = backbone.ir_version = min(head.ir_version, backbone.ir_version)
+    merged = oc.merge_models(
+        backbone,
+        head,
+        io_map=[(FEATURES, HEAD_INPUT)],
+        outputs=[SCORES, PREDICTION, FEATURES, *extra_outputs],
+    )
+    # Outputs in the order a features-in graph has them (scores first), whatever order the
+    # merge left them in: a consumer that takes outputs by position gets the same ones.
+    order = [SCORES, PREDICTION, FEATURES, *extra_outputs]
+    outputs = sorted(merged.graph.output, key=lambda o: order.index(o.name))
+    outputs = [copy.deepcopy(o) for o in outputs]
+    del merged.graph.output[:]
+    merged.graph.output.extend(outputs)
+    return merged

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from zsl_onnx.predictor import OnnxPredictor
+from zsl_onnx.probabilities import answer_name, check_threshold, decide, softmax, split_of
 from zsl_toolkit.errors import ConfigError, DataError
 from zsl_toolkit.io import atomic_write
 
@@ -27,9 +29,16 @@ IMAGE_BATCH = 32
 """Images decoded and run at once (bounded memory: 32 x 224 x 224 x 3 bytes)."""
 
 
+PRINTED_ROWS = 50
+"""Without --output, up to this many images are printed one per line; more get a summary
+(counts per answer) that says how many there are and how to get every row."""
+
+
 @dataclass
 class ImagePredictions:
-    """Predictions for image files, top-k classes with their scores."""
+    """Predictions for image files: the answer (best class, or ``unknown`` below the
+    threshold), its probability (:mod:`zsl_onnx.probabilities`) and raw score, whether the
+    class is seen or unseen, and the top-k classes."""
 
     model: Path
     files: list[str]
@@ -41,22 +50,45 @@ class ImagePredictions:
     skipped: list[str] = field(default_factory=list)
     output: Path | None = None
     top_k: int = 5
+    seen_classes: list[int] = field(default_factory=list)
+    unknown_below: float | None = None
+    all_classes: bool = False
+    """Outputs carry every class's probability (a CSV column ``p:NAME`` per class)."""
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return softmax(self.scores)
+
+    @property
+    def answers(self) -> np.ndarray:
+        """Class ids answered: the argmax, or -1 (unknown) below ``unknown_below``."""
+        return decide(self.probabilities, self.class_ids, self.unknown_below)
 
     def records(self) -> list[dict[str, Any]]:
         k = min(self.top_k, len(self.class_names))
+        probs = self.probabilities
         top = np.argsort(-self.scores, axis=1, kind="stable")[:, :k]
+        seen = set(self.seen_classes)
         return [
             {
                 "file": f,
-                "class_id": int(c),
-                "class_name": self.class_names[int(c)],
+                "class_id": int(a),
+                "class_name": answer_name(int(a), self.class_names),
+                "split": split_of(int(a), seen),
+                "probability": float(probs[i, c]),
                 "score": float(self.scores[i, c]),
                 "top_k": [
-                    {"class_name": self.class_names[int(j)], "score": float(self.scores[i, j])}
+                    {
+                        "class_name": self.class_names[int(j)],
+                        "probability": float(probs[i, j]),
+                        "score": float(self.scores[i, j]),
+                    }
                     for j in top[i]
                 ],
             }
-            for i, (f, c) in enumerate(zip(self.files, self.class_ids, strict=True))
+            for i, (f, c, a) in enumerate(
+                zip(self.files, self.class_ids, self.answers, strict=True)
+            )
         ]
 
     def summary(self) -> list[str]:
@@ -67,10 +99,21 @@ class ImagePredictions:
         if self.skipped:
             lines.append("skipped: " + ", ".join(self.skipped[:5]))
         if self.output is not None:
-            lines.append(f"predictions written to {self.output}")
+            lines.append(f"predictions written to {self.output} (all {len(self.files)} rows)")
+        elif len(self.files) <= PRINTED_ROWS:
+            for r in self.records():
+                lines.append(
+                    f"  {r['file']}  {r['class_name']}  {r['split'] or '-'}  "
+                    f"p={r['probability']:.4f}  score={r['score']:.4g}"
+                )
         else:
-            for r in self.records()[:20]:
-                lines.append(f"  {r['file']}  {r['class_name']}  {r['score']:.4f}")
+            answers = [answer_name(int(a), self.class_names) for a in self.answers]
+            lines.append(
+                f"{len(self.files)} images, more than {PRINTED_ROWS}: counts per answer below; "
+                f"every row with --output FILE.csv"
+            )
+            for name, count in Counter(answers).most_common():
+                lines.append(f"  {name:<24} {count:>7}")
         return lines
 
 
@@ -104,10 +147,13 @@ def predict_images(
     batch_size: int = IMAGE_BATCH,
     output: str | Path | None = None,
     top_k: int = 5,
+    unknown_below: float | None = None,
+    all_classes: bool = False,
 ) -> ImagePredictions:
     """Predict every readable image of ``inputs``; unreadable files are skipped and listed."""
     from zsl_images.preprocess import DECODE_ERRORS
 
+    check_threshold(unknown_below)
     output = Path(output) if output is not None else None
     if output is not None and output.suffix.lower() not in (".csv", ".json"):
         raise ConfigError(f"--output {output}: use a .csv or .json file name")
@@ -141,6 +187,9 @@ def predict_images(
         skipped=skipped,
         output=output,
         top_k=top_k,
+        seen_classes=list(predictor.seen_classes),
+        unknown_below=unknown_below,
+        all_classes=all_classes,
     )
     if output is not None:
         data = _render(result, output.suffix.lower())
@@ -151,14 +200,37 @@ def predict_images(
 def _render(result: ImagePredictions, suffix: str) -> bytes:
     records = result.records()
     if suffix == ".json":
-        doc = {"model": str(result.model), "images": len(records), "predictions": records}
+        doc = {
+            "model": str(result.model),
+            "images": len(records),
+            "probability": "softmax of the scores over all classes",
+            "unknown_below": result.unknown_below,
+            "class_names": result.class_names,
+            "predictions": records,
+        }
+        if result.all_classes:
+            for r, p in zip(records, result.probabilities.tolist(), strict=True):
+                r["probabilities"] = p
         return (json.dumps(doc, indent=1) + "\n").encode()
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["file", "class_id", "class_name", "score", "top_k"])
-    for r in records:
-        top = ";".join(f"{t['class_name']}={t['score']:.6g}" for t in r["top_k"])
-        writer.writerow([r["file"], r["class_id"], r["class_name"], f"{r['score']:.6g}", top])
+    extra = [f"p:{n}" for n in result.class_names] if result.all_classes else []
+    writer.writerow(
+        ["file", "class_id", "class_name", "split", "probability", "score", "top_k", *extra]
+    )
+    probs = result.probabilities if result.all_classes else None
+    for i, r in enumerate(records):
+        top = ";".join(f"{t['class_name']}={t['probability']:.6g}" for t in r["top_k"])
+        row = [
+            r["file"],
+            r["class_id"],
+            r["class_name"],
+            r["split"],
+            f"{r['probability']:.6g}",
+            f"{r['score']:.6g}",
+            top,
+        ]
+        writer.writerow(row + ([f"{v:.8g}" for v in probs[i]] if probs is not None else []))
     return buf.getvalue().encode()
 
 

@@ -28,3 +28,19 @@ def small(tmp_path) -> dict[str, Path]:
     unseen = tmp_path / "unseen.txt"
     unseen.write_text("d\n")
     return {"images": images, "attributes": attrs, "unseen": unseen, "root": tmp_path}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _backbone_graph_cache(tmp_path_factory):
+    """Backbone graphs exported by the tests go to a folder of the test session, not to the
+    user's cache (shared by the session's tests, so each backbone is exported once)."""
+    import os
+
+    folder = tmp_path_factory.mktemp("zsl-cache")
+    old = os.environ.get("ZSL_CACHE_DIR")
+    os.environ["ZSL_CACHE_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("ZSL_CACHE_DIR", None)
+    else:
+        os.environ["ZSL_CACHE_DIR"] = old

@@ -17,7 +17,7 @@ from zsl_images.semantics import read_attributes
 from zsl_images.writers import read_image_files
 
 from zsl_toolkit.data.hdf5 import load_h5
-from zsl_toolkit.errors import DataError
+from zsl_toolkit.errors import ConfigError, DataError
 
 
 def _run(small, out, **kw):
@@ -232,7 +232,7 @@ def test_zsl_extract_through_the_zsl_command(tiny_backbone, small):
         [
             "extract",
             str(small["root"] / "nope"),
-            str(out),
+            str(small["root"] / "z2.h5"),
             "--attributes",
             str(small["attributes"]),
             "--unseen",
@@ -254,3 +254,121 @@ def test_bad_descriptions(tmp_path):
     empty.write_text("class,description\na,round\nb,\n")
     with pytest.raises(DataError, match=r"e\.csv: line 3: empty description for 'b'"):
         read_descriptions(empty)
+
+
+def test_existing_output_is_refused_unless_forced(tiny_backbone, small):
+    out = small["root"] / "s.h5"
+    _run(small, out)
+    before = out.stat().st_mtime_ns
+    with pytest.raises(ConfigError, match=r"s\.h5: already exists \(use --force to replace it\)"):
+        _run(small, out)
+    assert out.stat().st_mtime_ns == before
+    _run(small, out, force=True)
+    assert load_h5(out).features.shape == (24, 8)
+    mat = small["root"] / "m"
+    _run(small, mat, fmt="mat")
+    with pytest.raises(ConfigError, match="already exists"):
+        _run(small, mat, fmt="mat")
+    _run(small, mat, fmt="mat", force=True)
+    assert sorted(p.name for p in mat.iterdir()) == ["att_splits.mat", "res101.mat"]
+
+
+def test_store_is_named_after_the_output_file(tiny_backbone, small):
+    out = small["root"] / "My_Shapes.h5"
+    assert _run(small, out).data.name == "my_shapes"
+    assert load_h5(out).name == "my_shapes"
+
+
+def _no_decoding(monkeypatch):
+    """Any image decoded fails the test: the checks must come before extraction."""
+    import zsl_images.extract as ex
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("extraction started before the class files were checked")
+
+    monkeypatch.setattr(ex, "extract_features", refuse)
+
+
+def test_unseen_names_are_checked_before_extraction_with_a_spelling_hint(
+    tiny_backbone, small, monkeypatch
+):
+    _no_decoding(monkeypatch)
+    with pytest.raises(
+        DataError, match=r"--unseen: class\(es\) D have no row .*did you mean 'd'\?"
+    ):
+        _run(small, small["root"] / "u.h5", unseen=["D"])
+    with pytest.raises(DataError, match=r"--unseen: class\(es\) zebra have no row"):
+        _run(small, small["root"] / "u.h5", unseen=["zebra"])
+
+
+def test_attribute_rows_are_checked_before_extraction_with_a_spelling_hint(
+    tiny_backbone, small, monkeypatch
+):
+    _no_decoding(monkeypatch)
+    attrs = write_attributes(
+        small["root"] / "cased.csv",
+        {c: [float(i == j) for j in range(5)] for i, c in enumerate("aBcde")},
+    )
+    with pytest.raises(
+        DataError, match=r"cased\.csv: no row for class folder\(s\) b \(did you mean 'B'\?\)"
+    ):
+        extract(
+            small["images"],
+            small["root"] / "c.h5",
+            read_attributes(attrs),
+            unseen=["d"],
+            backbone="tiny",
+        )
+
+
+def test_a_csv_without_header_row_says_so(tiny_backbone, small, monkeypatch):
+    from zsl_images.semantics import Semantics
+
+    _no_decoding(monkeypatch)
+    fractional = small["root"] / "noheader.csv"
+    fractional.write_text("a,0.5,0.1\nb,0.2,0.9\n")
+    with pytest.raises(
+        DataError, match=r"noheader\.csv: line 1 looks like data .*header row is missing"
+    ):
+        read_attributes(fractional)
+    binary = small["root"] / "binary.csv"  # 0/1 values could be column names: caught by folder
+    binary.write_text("".join(f"{c},{int(c == 'a')},1\n" for c in "abcde"))
+    with pytest.raises(
+        DataError, match=r"binary\.csv: line 1 is the row of class 'a': the header row is missing"
+    ):
+        extract(
+            small["images"],
+            small["root"] / "b.h5",
+            read_attributes(binary),
+            unseen=["d"],
+            backbone="tiny",
+        )
+    texts = small["root"] / "texts.csv"
+    texts.write_text("".join(f"{c},a thing called {c}\n" for c in "abcde"))
+    from zsl_images.semantics import read_descriptions
+
+    described = read_descriptions(texts)  # the first row was taken for the header
+    semantics = Semantics(list(described), np.zeros((len(described), 2), np.float32), "text", texts)
+    with pytest.raises(DataError, match=r"texts\.csv: line 1 is the row of class 'a'.*class, text"):
+        extract(small["images"], small["root"] / "t.h5", semantics, unseen=["d"], backbone="tiny")
+
+
+def test_onnxruntime_engine_agrees_with_torch(tiny_backbone, small):
+    by_ort = _run(small, small["root"] / "o.h5", engine="onnxruntime").data.features
+    by_torch = _run(small, small["root"] / "t.h5", engine="torch").data.features
+    scale = np.abs(by_torch).max()
+    assert np.abs(by_ort - by_torch).max() <= 1e-5 * scale
+    assert not np.array_equal(by_ort, np.zeros_like(by_ort))
+
+
+def test_semantics_built_in_memory_need_no_file(tiny_backbone, small):
+    from pathlib import Path
+
+    from zsl_images.semantics import Semantics
+
+    sem = Semantics(list("abcd"), np.eye(4, dtype=np.float32), "attributes", Path("-"))
+    report = extract(
+        small["images"], small["root"] / "mem.h5", sem, unseen=["d"], backbone="tiny",
+        workers=0, progress=io.StringIO(),
+    )  # fmt: skip
+    assert report.data.class_names == list("abcd")

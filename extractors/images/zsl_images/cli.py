@@ -24,6 +24,14 @@ import click
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="Decoding processes.")
 @click.option("--strict", is_flag=True, help="Fail on an unreadable image instead of skipping it.")
+@click.option("--force", is_flag=True, help="Replace an existing OUTPUT.")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "onnxruntime", "torch"]),
+    default="auto",
+    show_default=True,
+    help="Backbone runner: auto = onnxruntime on a CPU (the graph image-in exports use).",
+)
 def extract(
     image_dir,
     output,
@@ -40,11 +48,15 @@ def extract(
     batch_size,
     workers,
     strict,
+    force,
+    engine,
 ) -> None:
     """Extract backbone features of IMAGE_DIR (one sub-folder per class) into OUTPUT.
 
     OUTPUT is an HDF5 store (`zsl train --dataset OUTPUT`), or with --format mat a new
-    xlsa17-layout folder. Classes with semantics but no images become unseen classes.
+    xlsa17-layout folder; its name (without .h5) is the dataset's name. An existing OUTPUT
+    is replaced only with --force. Classes with semantics but no images become unseen
+    classes.
     """
     from zsl_images.backbones import DEFAULT
     from zsl_images.extract import extract as run
@@ -77,6 +89,8 @@ def extract(
         batch_size=batch_size,
         workers=workers,
         strict=strict,
+        force=force,
+        engine=engine,
     )
     data = report.data
     if report.skipped:

@@ -22,7 +22,9 @@ from typing import TextIO
 import numpy as np
 import torch
 
+from zsl_images.backbone_graph import GraphUnavailable, OrtFeatures, backbone_graph, choose_engine
 from zsl_images.backbones import get_backbone, image_features
+from zsl_images.checks import check_semantics, check_unseen
 from zsl_images.folder import ImageFolder, scan
 from zsl_images.preprocess import DECODE_ERRORS, Sizing, sizing_of
 from zsl_images.progress import Progress
@@ -94,11 +96,25 @@ def extract_features(
     work_dir: Path,
     progress: TextIO | None = None,
     interval: float = 10.0,
+    engine: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """(features [N, d], ok [N] bool, rows reused from earlier chunks, images/s)."""
+    """(features [N, d], ok [N] bool, rows reused from earlier chunks, images/s).
+
+    ``engine``: ``onnxruntime`` runs the backbone's cached ONNX graph (the one image-in
+    exports compose, :mod:`zsl_images.backbone_graph`), ``torch`` its module, ``auto`` the
+    graph on a CPU when it is available."""
     spec = get_backbone(backbone)
     sizing = sizing_of(spec)
     dev = resolve_device(device)
+    chosen = choose_engine(engine, dev.type)
+    run_graph = None
+    if chosen == "onnxruntime":
+        try:
+            run_graph = OrtFeatures(backbone_graph(spec, weights))
+        except GraphUnavailable as exc:
+            if engine == "onnxruntime":
+                raise ConfigError(f"--engine onnxruntime: {exc}") from None
+            chosen = "torch"
     key = _fingerprint(
         folder,
         {
@@ -107,6 +123,7 @@ def extract_features(
             "batch": batch_size,
             "pre": spec.preprocessing(),
             "device": dev.type,
+            "engine": chosen,
         },
     )
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -133,7 +150,7 @@ def extract_features(
     reused = n - sum(min(chunk, n - c * chunk) for c in pending)
     if not pending:
         return features, ok, reused, 0.0
-    model = image_features(spec, weights).to(dev)
+    model = run_graph if run_graph is not None else image_features(spec, weights).to(dev)
     rows = np.concatenate([np.arange(c * chunk, min(n, (c + 1) * chunk)) for c in pending])
     loader = torch.utils.data.DataLoader(
         _Images(folder, rows, sizing),
@@ -148,7 +165,10 @@ def extract_features(
     pos = 0
     with torch.inference_mode():
         for images, flags in loader:
-            out = model(images.to(dev, non_blocking=True)).float().cpu().numpy()
+            if run_graph is not None:
+                out = run_graph(images.numpy())
+            else:
+                out = model(images.to(dev, non_blocking=True)).float().cpu().numpy()
             idx = rows[pos : pos + len(out)]
             features[idx], ok[idx] = out, flags.numpy()
             pos += len(out)
@@ -226,6 +246,13 @@ def build_data(
     return data, [folder.files[r] for r in keep]
 
 
+def store_name(output: Path) -> str:
+    """The dataset name a store records: its file name without ``.h5`` (the folder name for
+    ``mat``), lowercase like the toolkit's dataset names, so runs and reports name the set
+    the user named."""
+    return (output.stem if output.suffix.lower() == ".h5" else output.name).lower()
+
+
 def extract(
     image_dir: str | Path,
     output: str | Path,
@@ -241,6 +268,8 @@ def extract(
     batch_size: int = 64,
     workers: int | None = None,
     strict: bool = False,
+    force: bool = False,
+    engine: str = "auto",
     progress: TextIO | None = None,
     interval: float = 10.0,
 ) -> ExtractReport:
@@ -254,20 +283,16 @@ def extract(
     if batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
     output = Path(output).expanduser()
-    check_target(output, fmt)
+    check_target(output, fmt, force)
     folder = scan(image_dir)
     spec = get_backbone(backbone)  # fail on an unknown name before any work
     weights = Path(weights).expanduser() if weights else None
     if weights is not None and not weights.is_file():
         raise ConfigError(f"--weights {weights}: no such file")
-    # Before decoding anything: every class folder needs a semantics row.
-    known = set(semantics.names)
-    missing = [c for c in folder.classes if c not in known]
-    if missing:
-        raise DataError(
-            f"{semantics.source}: no row for class folder(s) {', '.join(missing[:5])}"
-            f"{' ...' if len(missing) > 5 else ''} (every class with images needs semantics)"
-        )
+    # Before decoding anything: the class files against the class folders.
+    check_semantics(folder.classes, semantics)
+    if unseen is not None:
+        check_unseen(unseen, folder.classes, semantics)
     work_dir = output.parent / f".{output.name}.partial"
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
@@ -281,6 +306,7 @@ def extract(
         work_dir=work_dir,
         progress=progress,
         interval=interval,
+        engine=engine,
     )
     skipped = [folder.files[r] for r in np.flatnonzero(~ok)]
     if skipped and strict:
@@ -289,6 +315,7 @@ def extract(
             f"such file(s); drop --strict to skip them)"
         )
     data, files = build_data(folder, semantics, features, ok, unseen, unseen_fraction, seed)
+    data.name = store_name(output)
     data.extra.update(
         {
             "backbone": backbone,

@@ -63,6 +63,24 @@ def _check_name(path: Path, line: int, name: str, seen: dict[str, int]) -> str:
     return name
 
 
+def _looks_like_data(cells: list[str]) -> bool:
+    """Every cell a number and one of them fractional: no header names columns so."""
+    try:
+        values = [float(c) for c in cells]
+    except ValueError:
+        return False
+    return any(v != int(v) for v in values if math.isfinite(v))
+
+
+def first_row(path: str | Path) -> list[str]:
+    """The first row of a CSV file, stripped (empty for a JSON file or an empty file)."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() == ".json":
+        return []
+    rows = _rows(path)
+    return [c.strip() for c in rows[0]] if rows else []
+
+
 def read_attributes(path: str | Path) -> Semantics:
     """The attribute table of ``path`` (see the module docstring)."""
     path = Path(path).expanduser()
@@ -70,6 +88,11 @@ def read_attributes(path: str | Path) -> Semantics:
     if not rows:
         raise DataError(f"{path}: empty file (expected a header row: class, attribute, ...)")
     width = len(rows[0])
+    if width >= 2 and _looks_like_data(rows[0][1:]):
+        raise DataError(
+            f"{path}: line 1 looks like data ({', '.join(rows[0][:3])}, ...): the header row "
+            f"is missing (expected: class, then one name per attribute column)"
+        )
     if width < 2:
         raise DataError(
             f"{path}: line 1: header has {width} column(s); expected the class "

@@ -23,17 +23,21 @@ from zsl_toolkit.errors import ConfigError, DataError
 FILES_KEY = "image_files"
 
 
-def check_target(output: Path, fmt: str) -> None:
-    """Refuse an output that cannot be written, before any work is done."""
+def check_target(output: Path, fmt: str, force: bool = False) -> None:
+    """Refuse an output that cannot be written, before any work is done; an existing store
+    (a file, or a non-empty folder for ``mat``) only with ``force``, as ``zsl data convert``
+    and ``zsl train --out`` do."""
     if not output.parent.is_dir():
         raise ConfigError(f"{output}: folder {output.parent} does not exist")
-    if fmt == "mat" and output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise ConfigError(
-            f"{output}: exists and is not an empty folder (--format mat writes "
-            f"res101.mat and att_splits.mat into a new folder)"
-        )
     if fmt == "h5" and output.is_dir():
         raise ConfigError(f"{output}: is a folder; --format h5 writes one .h5 file")
+    if fmt == "mat" and output.exists() and not output.is_dir():
+        raise ConfigError(
+            f"{output}: is a file; --format mat writes res101.mat and att_splits.mat into a folder"
+        )
+    taken = output.is_file() if fmt == "h5" else output.is_dir() and any(output.iterdir())
+    if taken and not force:
+        raise ConfigError(f"{output}: already exists (use --force to replace it)")
 
 
 def write_h5(data: ZSLData, files: list[str], output: Path) -> None:
@@ -77,9 +81,14 @@ def write_mat(data: ZSLData, files: list[str], output: Path) -> None:
             if split in data.splits:
                 sem[key] = (data.splits[split] + 1).reshape(-1, 1).astype(np.float64)
         savemat(tmp / "att_splits.mat", sem)
-        if output.is_dir():
-            output.rmdir()  # empty (checked before), replaced by the complete folder
-        os.replace(tmp, output)
+        if output.is_dir():  # empty, or replaced under --force (checked before)
+            old = output.parent / f".{output.name}.replaced"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(output, old)
+            os.replace(tmp, output)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, output)
     except OSError as exc:
         raise DataError(f"{output}: cannot write ({exc})") from None
     finally:
