@@ -30,6 +30,7 @@ seed fixes the map. Everything is float32: the sets are large.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +51,7 @@ def _softplus(a: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Mechanism:
+class Mechanism(ABC):
     """A feature generator: ``render(rng, attributes [C, d2], labels [N]) -> [N, d]``."""
 
     feature_dim: int
@@ -58,10 +59,11 @@ class Mechanism:
     nuisance_scale: float
     noise: float
 
+    @abstractmethod
     def render(
         self, rng: np.random.Generator, attributes: np.ndarray, labels: np.ndarray
     ) -> np.ndarray:
-        raise NotImplementedError
+        """Features of ``labels``' samples from their classes' ``attributes``."""
 
 
 @dataclass(frozen=True)
