@@ -17,7 +17,7 @@ import numpy as np
 
 from zsl_onnx.features import read_features
 from zsl_onnx.predictor import DEFAULT_BATCH_SIZE, OnnxPredictor
-from zsl_onnx.probabilities import answer_name, check_threshold, decide, softmax, split_of
+from zsl_onnx.probabilities import Answered, answer_name, check_threshold, split_of
 from zsl_toolkit.errors import ConfigError, DataError
 from zsl_toolkit.io import atomic_write
 
@@ -52,7 +52,7 @@ def check_inputs_fit(model: str | Path, metadata: dict[str, str], inputs: list[s
 
 
 @dataclass
-class PredictionResult:
+class PredictionResult(Answered):
     """Predictions for one features file, with what produced them: each row's answer (best
     class, or ``unknown`` below the threshold), its probability (softmax of the scores, see
     :mod:`zsl_onnx.probabilities`), raw score and whether the class is seen or unseen."""
@@ -68,14 +68,6 @@ class PredictionResult:
     seen_classes: list[int] = field(default_factory=list)
     unknown_below: float | None = None
     all_classes: bool = False
-
-    @property
-    def probabilities(self) -> np.ndarray:
-        return softmax(self.scores)
-
-    @property
-    def answers(self) -> np.ndarray:
-        return decide(self.probabilities, self.class_ids, self.unknown_below)
 
     @property
     def records(self) -> list[dict[str, Any]]:

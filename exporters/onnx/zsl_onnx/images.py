@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from zsl_onnx.predictor import OnnxPredictor
-from zsl_onnx.probabilities import answer_name, check_threshold, decide, softmax, split_of
+from zsl_onnx.probabilities import Answered, answer_name, check_threshold, split_of
 from zsl_toolkit.errors import ConfigError, DataError
 from zsl_toolkit.io import atomic_write
 
@@ -35,7 +35,7 @@ PRINTED_ROWS = 50
 
 
 @dataclass
-class ImagePredictions:
+class ImagePredictions(Answered):
     """Predictions for image files: the answer (best class, or ``unknown`` below the
     threshold), its probability (:mod:`zsl_onnx.probabilities`) and raw score, whether the
     class is seen or unseen, and the top-k classes."""
@@ -54,15 +54,6 @@ class ImagePredictions:
     unknown_below: float | None = None
     all_classes: bool = False
     """Outputs carry every class's probability (a CSV column ``p:NAME`` per class)."""
-
-    @property
-    def probabilities(self) -> np.ndarray:
-        return softmax(self.scores)
-
-    @property
-    def answers(self) -> np.ndarray:
-        """Class ids answered: the argmax, or -1 (unknown) below ``unknown_below``."""
-        return decide(self.probabilities, self.class_ids, self.unknown_below)
 
     def records(self) -> list[dict[str, Any]]:
         k = min(self.top_k, len(self.class_names))

@@ -56,3 +56,21 @@ def split_of(class_id: int, seen: set[int]) -> str:
     if class_id == UNKNOWN_ID:
         return ""
     return "seen" if class_id in seen else "unseen"
+
+
+class Answered:
+    """The probabilities and answers of a prediction result with ``scores``, ``class_ids``
+    and ``unknown_below`` (features-in and image-in results share them)."""
+
+    scores: np.ndarray
+    class_ids: np.ndarray
+    unknown_below: float | None
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return softmax(self.scores)
+
+    @property
+    def answers(self) -> np.ndarray:
+        """Class ids answered: the argmax, or -1 (unknown) below ``unknown_below``."""
+        return decide(self.probabilities, self.class_ids, self.unknown_below)
