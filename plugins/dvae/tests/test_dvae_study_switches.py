@@ -92,3 +92,39 @@ def test_dispersing_mean_uses_z_p_without_noise():
     vae = [r for r in trainer.history if r["stage"] == "vae"]
     assert vae and all(np.isfinite(r["loss"]) for r in vae)
     assert method.dispersing_rule() is True
+
+
+def test_anchored_classifier_scores_by_distance_to_the_class_anchors():
+    from zsl_dvae.losses import AnchoredClassifier
+
+    anchors = torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])
+    z = torch.tensor([[2.9, 0.1], [0.1, 0.2], [-0.2, 2.5]])
+    logp = AnchoredClassifier(anchors)(z)
+    assert torch.allclose(logp.exp().sum(dim=1), torch.ones(3))
+    assert logp.argmax(dim=1).tolist() == [1, 0, 2]
+    # -||z - a||^2 / 2 up to the per-row normaliser
+    d2 = ((z[0] - anchors) ** 2).sum(dim=1)
+    expected = torch.log_softmax(-0.5 * d2, dim=0)
+    assert torch.allclose(logp[0], expected)
+
+
+def test_sc_anchors_trains_the_attribute_encoder_through_l_sc():
+    """With ``sc_anchors`` L_SC's class points are the attribute encoder's ``mu_t`` of the seen
+    classes, so L_SC alone sends gradients into the attribute encoder, and the free auxiliary
+    classifiers get none."""
+    method, trainer = _fit(sc_anchors=True, gamma=1.0)
+    vae = [r for r in trainer.history if r["stage"] == "vae"]
+    assert vae and all(np.isfinite(r["classification"]) for r in vae)
+    m = method.model_
+    x = torch.randn(6, method.spec_.feature_dim)
+    y = torch.tensor(method.spec_.seen_classes[:3] * 2)
+    m.zero_grad()
+    aux_v, aux_s = method.auxiliary_classifiers()
+    assert aux_v is aux_s
+    target = method.seen_target(y)
+    mu_v, _ = m.visual_encoder(x)
+    loss = torch.nn.functional.nll_loss(aux_v(mu_v[:, : method.latent_size]), target)
+    loss.backward()
+    grads = [p.grad for p in m.attribute_encoder.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)
+    assert all(p.grad is None for p in m.visual_auxiliary.parameters())

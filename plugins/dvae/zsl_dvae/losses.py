@@ -65,6 +65,28 @@ def shuffling_classification(
     return nll[:b].sum(), nll[b:].sum()
 
 
+class AnchoredClassifier(nn.Module):
+    """L_SC's auxiliary classifier as a compatibility function with fixed class points:
+    log-softmax over the seen classes of ``-||z - a_c||^2 / 2``, where ``a_c`` is the
+    attribute encoder's distilling mean ``mu_t`` of seen class ``c``'s attribute vector.
+
+    Why: a free linear classifier lets L_SC pull ``z_t`` towards seen-class directions that
+    nothing ties to the attributes, which unseen classes cannot use; anchored points pull a
+    visual ``z_t`` towards where its own class's attributes encode, the place cross-alignment
+    also asks for, so the same geometry serves unseen classes. The anchors are recomputed from
+    the current attribute encoder at every batch and carry gradients (L_SC then also spreads
+    the seen classes' anchors apart). It has no parameters of its own.
+    """
+
+    def __init__(self, anchors: torch.Tensor) -> None:
+        super().__init__()
+        self.anchors = anchors
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        d2 = (z.unsqueeze(1) - self.anchors.unsqueeze(0)).pow(2).sum(dim=2)
+        return F.log_softmax(-0.5 * d2, dim=1)
+
+
 @torch.no_grad()
 def branch_diagnostics(
     logvar_v: torch.Tensor, logvar_s: torch.Tensor, mu_v: torch.Tensor, latent: int

@@ -33,6 +33,7 @@ from zsl_dvae.defaults import (
     SAMPLES,
 )
 from zsl_dvae.losses import (
+    AnchoredClassifier,
     branch_diagnostics,
     branch_distance,
     branch_kl,
@@ -48,7 +49,15 @@ from zsl_dvae.model import (
 )
 from zsl_dvae.published import published_row
 from zsl_toolkit.errors import ConfigError
-from zsl_toolkit.methods import Boolean, Interval, ModelSpec, Options, seen_positions
+from zsl_toolkit.methods import (
+    Boolean,
+    FitContext,
+    Interval,
+    ModelSpec,
+    Options,
+    Stage,
+    seen_positions,
+)
 from zsl_toolkit.methods.vae import CADAVAE, Sampler, Warmup
 
 #: How ``gamma`` relates to the data: "none" as given; "dim" times the reconstructed dimensions
@@ -165,6 +174,10 @@ class DisentangledVAE(CADAVAE):
     unseen_samples : int or None
         Latents per unseen class; None: the paper's value for the dataset (CUB 400, AWA1
         460, AWA2 480, SUN 410), else 400.
+    sc_anchors : bool
+        L_SC's auxiliary classifiers score a latent by its distance to the attribute
+        encoder's mu_t of each seen class (:class:`zsl_dvae.losses.AnchoredClassifier`, no
+        free weights) instead of the paper's free linear classifiers (false, default).
     """
 
     #: The paper's VAE epochs (batch size 50 as CADA-VAE): run-level settings, so they are the
@@ -200,6 +213,7 @@ class DisentangledVAE(CADAVAE):
         "dispersing_sampling": Options(*DISPERSING_SAMPLING),
         "attribute_dispersing": Boolean(),
         "attribute_alpha": Interval(float, 0, optional=True),
+        "sc_anchors": Boolean(),
     }
     quick_params: ClassVar[dict[str, Any]] = {
         "hidden_scale": 0.05,
@@ -231,8 +245,10 @@ class DisentangledVAE(CADAVAE):
         attribute_alpha: float | None = None,
         seen_samples: int | None = None,
         unseen_samples: int | None = None,
+        sc_anchors: bool = False,
         **base: Any,
     ) -> None:
+        self.sc_anchors = sc_anchors
         self.disentangle = disentangle
         self.recombine = recombine
         self.classifier_latent = classifier_latent
@@ -321,6 +337,25 @@ class DisentangledVAE(CADAVAE):
         )
 
     # ------------------------------------------------------------------ training
+    def vae_stage(self, ctx: FitContext) -> Stage:
+        """CADA-VAE's stage; keeps the seen classes' attribute vectors (in the order of
+        :meth:`seen_target`) for the anchored classifier of ``sc_anchors``."""
+        seen = torch.tensor(self.spec_.seen_classes, dtype=torch.long, device=ctx.device)
+        self.seen_embeddings_ = ctx.class_embeddings.float()[seen]
+        return super().vae_stage(ctx)
+
+    def auxiliary_classifiers(self) -> tuple[nn.Module, nn.Module]:
+        """L_SC's classifiers (visual, attribute): the paper's free linear ones, or with
+        ``sc_anchors`` one anchored classifier over the current attribute encoder's ``mu_t``
+        of the seen classes, shared by both modalities."""
+        m = self.model_
+        if not self.sc_anchors:
+            return m.visual_auxiliary, m.attribute_auxiliary
+        anchored = AnchoredClassifier(
+            m.attribute_encoder(self.seen_embeddings_)[0][:, : self.latent_size]
+        )
+        return anchored, anchored
+
     def seen_target(self, y: torch.Tensor) -> torch.Tensor:
         """Global class ids -> positions among the seen classes (the auxiliary classifiers'
         outputs); the lookup table is built once per device."""
@@ -371,8 +406,9 @@ class DisentangledVAE(CADAVAE):
         if w["gamma"] > 0:
             target = self.seen_target(y)
             perm = torch.randperm(b, device=x.device) if self.recombine else None
-            sc_v, re_v = shuffling_classification(m.visual_auxiliary, zt_v, zp_v, target, perm)
-            sc_s, re_s = shuffling_classification(m.attribute_auxiliary, zt_s, zp_s, target, perm)
+            aux_v, aux_s = self.auxiliary_classifiers()
+            sc_v, re_v = shuffling_classification(aux_v, zt_v, zp_v, target, perm)
+            sc_s, re_s = shuffling_classification(aux_s, zt_s, zp_s, target, perm)
             sc = sc_v + sc_s
             terms["classification"] = sc.detach()
             if re_v is not None and re_s is not None:
