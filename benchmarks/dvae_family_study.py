@@ -87,17 +87,20 @@ def table(head: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def build(sweep_dirs: list[Path]) -> tuple[list[str], dict[str, dict[str, float]], list[str]]:
-    h: dict[str, dict[str, float]] = {}  # dataset -> row -> H (%)
+    runs: dict[str, dict[str, list[float]]] = {}  # dataset -> row -> H (%) of every seed
     diag_rows: list[list[str]] = []
     rows: list[str] = []
     cells = [(d, cell) for d in sweep_dirs for cell in collect(d)[2]]
+    for _, cell in cells:
+        hv = cell.values.get("H", [])
+        if hv:  # a row's seeds may come from several sweeps: pool them before averaging
+            runs.setdefault(dataset_name(cell), {}).setdefault(row_name(cell), [])
+            runs[dataset_name(cell)][row_name(cell)] += [100 * float(v) for v in hv]
+    h = {ds: {r: float(np.mean(v)) for r, v in by_row.items()} for ds, by_row in runs.items()}
     for sweep_dir, cell in cells:
         ds, row = dataset_name(cell), row_name(cell)
         if row not in rows:
             rows.append(row)
-        hv = cell.values.get("H", [])
-        if hv:
-            h.setdefault(ds, {})[row] = 100 * float(np.mean(hv))
         if not cell.complete:
             continue
         logs = [last_vae_epoch(trial_dir(sweep_dir, t)) for t in cell.complete]
@@ -111,7 +114,7 @@ def build(sweep_dirs: list[Path]) -> tuple[list[str], dict[str, dict[str, float]
             [
                 ds,
                 row,
-                fmt(h.get(ds, {}).get(row)),
+                fmt(100 * mean(cell.values["H"])) if cell.values.get("H") else "-",
                 fmt(100 * mean(cell.values["T1"])) if cell.values.get("T1") else "-",
                 fmt(avg("active_t_dims")),
                 fmt(avg("active_p_dims")),
@@ -300,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         *(f"- `{r}`: {LEGEND[r]}" for r in rows if r in LEGEND),
         "",
         "## H per dataset and difference to the base model",
+        "",
+        "Each cell: the mean over the seeds that ran (seed 0 unless the sweeps' reports below",
+        "show more; a row's seeds may come from several sweeps).",
         "",
         *table(["dataset", *rows, *delta_head], per_ds),
         "",
