@@ -19,7 +19,7 @@ from zsl_toolkit.data.xlsa17 import read_semantic
 from zsl_toolkit.data.xlsa17_synth import generate_from_file
 
 FAMILY = {  # name: (folder, feature dim, images per class, seen / unseen classes)
-    "cub-synth-s": ("CUB", 2048, 12, (150, 50)),
+    "cub-synth-s": ("CUB", 2048, 24, (150, 50)),
     "cub-modes": ("CUB", 1024, 12, (150, 50)),
     "awa2-expression": ("AWA2", 2048, 40, (40, 10)),
     "sun-sparse": ("SUN", 1024, 6, (645, 72)),
