@@ -19,7 +19,7 @@ from zsl_toolkit.data.xlsa17 import read_semantic
 from zsl_toolkit.data.xlsa17_synth import generate_from_file
 
 FAMILY = {  # name: (folder, feature dim, images per class, seen / unseen classes)
-    "cub-synth-s": ("CUB", 2048, 12, (150, 50)),
+    "cub-synth-s": ("CUB", 2048, 24, (150, 50)),
     "cub-modes": ("CUB", 1024, 12, (150, 50)),
     "awa2-expression": ("AWA2", 2048, 40, (40, 10)),
     "sun-sparse": ("SUN", 1024, 6, (645, 72)),
@@ -101,6 +101,31 @@ def test_validation_protocol_runs_on_members(loaded):
 
     val = apply_protocol(loaded["cub-modes"], "val")
     assert val.unseen_classes.size == 50 and val.seen_classes.size == 100
+
+
+def _nearest_mean_accuracy(data) -> float:
+    """Per-class mean accuracy on ``test_seen`` of the nearest mean (standardized features)
+    of each seen class's ``trainval`` images."""
+    x, y = data.features.astype(np.float64), data.labels
+    x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-6)
+    train, test = data.splits["trainval"], data.splits["test_seen"]
+    classes = np.unique(y[train])
+    means = np.stack([x[train][y[train] == c].mean(axis=0) for c in classes])
+    dist = (means**2).sum(axis=1)[None, :] - 2.0 * x[test] @ means.T
+    hit = classes[dist.argmin(axis=1)] == y[test]
+    return float(np.mean([hit[y[test] == c].mean() for c in np.unique(y[test])]))
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY))
+def test_seen_classes_are_told_apart_under_validation(name, loaded):
+    """A member whose held-out seen images the seen classes' own mean features classify at
+    about chance gives every method S near 0 and H near 0, whatever it does: the class
+    signal must outweigh the class-irrelevant factors at the images kept per class."""
+    from zsl_toolkit.data.protocol import apply_protocol
+
+    val = apply_protocol(loaded[name], "val")
+    chance = 1.0 / val.seen_classes.size
+    assert _nearest_mean_accuracy(val) > 5.0 * chance
 
 
 def test_dataset_options_change_the_mechanism(root, loaded):
