@@ -87,16 +87,21 @@ def table(head: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def build(sweep_dirs: list[Path]) -> tuple[list[str], dict[str, dict[str, float]], list[str]]:
-    runs: dict[str, dict[str, list[float]]] = {}  # dataset -> row -> H (%) of every seed
+    runs: dict[str, dict[str, dict[int, float]]] = {}  # dataset -> row -> seed -> H (%)
     diag_rows: list[list[str]] = []
     rows: list[str] = []
     cells = [(d, cell) for d in sweep_dirs for cell in collect(d)[2]]
     for _, cell in cells:
         hv = cell.values.get("H", [])
-        if hv:  # a row's seeds may come from several sweeps: pool them before averaging
-            runs.setdefault(dataset_name(cell), {}).setdefault(row_name(cell), [])
-            runs[dataset_name(cell)][row_name(cell)] += [100 * float(v) for v in hv]
-    h = {ds: {r: float(np.mean(v)) for r, v in by_row.items()} for ds, by_row in runs.items()}
+        if hv:  # a row's seeds may come from several sweeps: pool them
+            seeds = runs.setdefault(dataset_name(cell), {}).setdefault(row_name(cell), {})
+            seeds.update({sd: 100 * float(v) for sd, v in zip(cell.seeds, hv, strict=True)})
+    RUNS.clear()
+    RUNS.update(runs)
+    h = {
+        ds: {r: float(np.mean(list(v.values()))) for r, v in by_row.items()}
+        for ds, by_row in runs.items()
+    }
     for sweep_dir, cell in cells:
         ds, row = dataset_name(cell), row_name(cell)
         if row not in rows:
@@ -143,6 +148,18 @@ def build(sweep_dirs: list[Path]) -> tuple[list[str], dict[str, dict[str, float]
     )
 
 
+#: H per dataset, row and seed of the sweeps :func:`build` read last (for :func:`delta`).
+RUNS: dict[str, dict[str, dict[int, float]]] = {}
+
+
+def delta(ds: str, row: str, ref: str) -> float | None:
+    """Mean of (row - ref) over the seeds both ran on ``ds`` (None: no seed in common), so a
+    row run on fewer seeds is compared with the reference on those seeds only."""
+    a, b = RUNS.get(ds, {}).get(row, {}), RUNS.get(ds, {}).get(ref, {})
+    common = sorted(set(a) & set(b))
+    return float(np.mean([a[sd] - b[sd] for sd in common])) if common else None
+
+
 def rule(rows: list[str], h: dict[str, dict[str, float]]) -> tuple[list[str], list[str]]:
     """The worst-case rule per departure from the paper's model, and the rows it admits."""
     lines: list[list[str]] = []
@@ -150,7 +167,8 @@ def rule(rows: list[str], h: dict[str, dict[str, float]]) -> tuple[list[str], li
     for row in rows:
         if row in (REFERENCE, BASE):
             continue
-        diffs = [h[ds][row] - h[ds][REFERENCE] for ds in h if row in h[ds] and REFERENCE in h[ds]]
+        found = [delta(ds, row, REFERENCE) for ds in h]
+        diffs = [d for d in found if d is not None]
         if not diffs:
             continue
         worst, avg = min(diffs), float(np.mean(diffs))
@@ -173,7 +191,8 @@ def goal(rows: list[str], h: dict[str, dict[str, float]]) -> list[str]:
     for row in rows:
         if row == BASE:
             continue
-        diffs = {ds: h[ds][row] - h[ds][BASE] for ds in h if row in h[ds] and BASE in h[ds]}
+        found = {ds: delta(ds, row, BASE) for ds in h}
+        diffs = {ds: d for ds, d in found.items() if d is not None}
         if not diffs:
             continue
         worst_ds = min(diffs, key=lambda ds: diffs[ds])
@@ -226,12 +245,13 @@ def plot(rows: list[str], h: dict[str, dict[str, float]], path: Path) -> bool:
     others = [r for r in rows if r != BASE]
     fig, ax = plt.subplots(figsize=(max(4.5, 1.2 + 1.1 * len(others)), 4))
     for i, row in enumerate(others):
-        for ds, by_row in h.items():
-            if row in by_row and BASE in by_row:
+        for ds in h:
+            d = delta(ds, row, BASE)
+            if d is not None:
                 real = ds in REAL_SETS
                 ax.scatter(
                     i + (0.12 if real else -0.12),
-                    by_row[row] - by_row[BASE],
+                    d,
                     marker="s" if real else "o",
                     color="tab:red" if real else "tab:blue",
                     s=22,
@@ -261,11 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     per_ds = [
         [ds]
         + [fmt(h[ds].get(r)) for r in rows]
-        + [
-            fmt(h[ds][r] - h[ds][BASE], True) if r in h[ds] and BASE in h[ds] else "-"
-            for r in rows
-            if r != BASE
-        ]
+        + [fmt(delta(ds, r, BASE), True) for r in rows if r != BASE]
         for ds in datasets
     ]
     delta_head = [f"{r} - base" for r in rows if r != BASE]
@@ -277,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             if r == BASE:
                 continue
-            d = [h[m][r] - h[m][BASE] for m in members if r in h[m] and BASE in h[m]]
+            d = [x for x in (delta(m, r, BASE) for m in members) if x is not None]
             if d:
                 dist.append(
                     [
@@ -304,8 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## H per dataset and difference to the base model",
         "",
-        "Each cell: the mean over the seeds that ran (seed 0 unless the sweeps' reports below",
-        "show more; a row's seeds may come from several sweeps).",
+        "Each H cell: the mean over the seeds that ran (seed 0 unless the sweeps' reports below",
+        "show more; a row's seeds may come from several sweeps). Each difference: the mean of",
+        "the per-seed differences over the seeds both rows ran.",
         "",
         *table(["dataset", *rows, *delta_head], per_ds),
         "",
