@@ -12,14 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-sweeps/dvae-family}
 results=${RESULTS:-benchmarks/results/dvae}
-configs=(val remedies remedies_lsc remedies_gamma0 seeds_digits)
+configs=(val remedies remedies_lsc remedies_gamma0 seeds_digits seeds_small)
 if [ -z "${SKIP_GAMMA:-}" ]; then configs+=(val_gamma); fi
 for c in "${configs[@]}"; do
     zsl sweep "benchmarks/configs/dvae_family/$c.toml" -o "$out/$c" -j "${JOBS:-2}" --threads 1 \
         --quiet >/dev/null || echo "sweep $c: some trials failed (see $out/$c)" >&2
 done
 dirs=()
-for c in val remedies remedies_lsc remedies_gamma0 seeds_digits val_gamma; do
+for c in val remedies remedies_lsc remedies_gamma0 seeds_digits seeds_small val_gamma; do
     if [ -f "$out/$c/sweep.json" ]; then dirs+=("$out/$c"); fi
 done
 python benchmarks/dvae_family_study.py "${dirs[@]}" --output "$results/family_val.md"
