@@ -86,7 +86,7 @@ def table(head: list[str], rows: list[list[str]]) -> list[str]:
     ]
 
 
-def build(sweep_dirs: list[Path]) -> tuple[list[str], dict[str, dict[str, float]], list[str]]:
+def build(sweep_dirs: list[Path]) -> tuple[list[str], Runs, list[str]]:
     runs: dict[str, dict[str, dict[int, float]]] = {}  # dataset -> row -> seed -> H (%)
     diag_rows: list[list[str]] = []
     rows: list[str] = []
@@ -96,12 +96,6 @@ def build(sweep_dirs: list[Path]) -> tuple[list[str], dict[str, dict[str, float]
         if hv:  # a row's seeds may come from several sweeps: pool them
             seeds = runs.setdefault(dataset_name(cell), {}).setdefault(row_name(cell), {})
             seeds.update({sd: 100 * float(v) for sd, v in zip(cell.seeds, hv, strict=True)})
-    RUNS.clear()
-    RUNS.update(runs)
-    h = {
-        ds: {r: float(np.mean(list(v.values()))) for r, v in by_row.items()}
-        for ds, by_row in runs.items()
-    }
     for sweep_dir, cell in cells:
         ds, row = dataset_name(cell), row_name(cell)
         if row not in rows:
@@ -129,7 +123,7 @@ def build(sweep_dirs: list[Path]) -> tuple[list[str], dict[str, dict[str, float]
         )
     return (
         rows,
-        h,
+        runs,
         [
             *table(
                 [
@@ -148,31 +142,39 @@ def build(sweep_dirs: list[Path]) -> tuple[list[str], dict[str, dict[str, float]
     )
 
 
-#: H per dataset, row and seed of the sweeps :func:`build` read last (for :func:`delta`).
-RUNS: dict[str, dict[str, dict[int, float]]] = {}
+Runs = dict[str, dict[str, dict[int, float]]]
+"""H (%) per dataset, row and seed."""
 
 
-def delta(ds: str, row: str, ref: str) -> float | None:
+def means(runs: Runs) -> dict[str, dict[str, float]]:
+    """H per dataset and row, the mean over the row's seeds."""
+    return {
+        ds: {r: float(np.mean(list(v.values()))) for r, v in by_row.items()}
+        for ds, by_row in runs.items()
+    }
+
+
+def delta(runs: Runs, ds: str, row: str, ref: str) -> float | None:
     """Mean of (row - ref) over the seeds both ran on ``ds`` (None: no seed in common), so a
     row run on fewer seeds is compared with the reference on those seeds only."""
-    a, b = RUNS.get(ds, {}).get(row, {}), RUNS.get(ds, {}).get(ref, {})
+    a, b = runs.get(ds, {}).get(row, {}), runs.get(ds, {}).get(ref, {})
     common = sorted(set(a) & set(b))
     return float(np.mean([a[sd] - b[sd] for sd in common])) if common else None
 
 
-def rule(rows: list[str], h: dict[str, dict[str, float]]) -> tuple[list[str], list[str]]:
+def rule(rows: list[str], runs: Runs) -> tuple[list[str], list[str]]:
     """The worst-case rule per departure from the paper's model, and the rows it admits."""
     lines: list[list[str]] = []
     admitted: list[str] = []
     for row in rows:
         if row in (REFERENCE, BASE):
             continue
-        found = [delta(ds, row, REFERENCE) for ds in h]
+        found = [delta(runs, ds, row, REFERENCE) for ds in runs]
         diffs = [d for d in found if d is not None]
         if not diffs:
             continue
         worst, avg = min(diffs), float(np.mean(diffs))
-        ok = worst >= -TOLERANCE and avg > 0 and len(diffs) == len(h)
+        ok = worst >= -TOLERANCE and avg > 0 and len(diffs) == len(runs)
         if ok:
             admitted.append(row)
         lines.append(
@@ -184,14 +186,14 @@ def rule(rows: list[str], h: dict[str, dict[str, float]]) -> tuple[list[str], li
     ), admitted
 
 
-def goal(rows: list[str], h: dict[str, dict[str, float]]) -> list[str]:
+def goal(rows: list[str], runs: Runs) -> list[str]:
     """The goal every candidate default is held to: never more than :data:`TOLERANCE` H below
     the base model on any dataset where both ran (and how many datasets that is)."""
     lines: list[list[str]] = []
     for row in rows:
         if row == BASE:
             continue
-        found = {ds: delta(ds, row, BASE) for ds in h}
+        found = {ds: delta(runs, ds, row, BASE) for ds in runs}
         diffs = {ds: d for ds, d in found.items() if d is not None}
         if not diffs:
             continue
@@ -200,7 +202,7 @@ def goal(rows: list[str], h: dict[str, dict[str, float]]) -> list[str]:
         lines.append(
             [
                 row,
-                f"{len(diffs)} of {len(h)}",
+                f"{len(diffs)} of {len(runs)}",
                 fmt(float(np.mean(list(diffs.values()))), True),
                 f"{fmt(diffs[worst_ds], True)} ({worst_ds})",
                 ", ".join(failing) if failing else "none",
@@ -234,7 +236,7 @@ LEGEND = {
 }
 
 
-def plot(rows: list[str], h: dict[str, dict[str, float]], path: Path) -> bool:
+def plot(rows: list[str], runs: Runs, path: Path) -> bool:
     try:
         import matplotlib
 
@@ -245,8 +247,8 @@ def plot(rows: list[str], h: dict[str, dict[str, float]], path: Path) -> bool:
     others = [r for r in rows if r != BASE]
     fig, ax = plt.subplots(figsize=(max(4.5, 1.2 + 1.1 * len(others)), 4))
     for i, row in enumerate(others):
-        for ds in h:
-            d = delta(ds, row, BASE)
+        for ds in runs:
+            d = delta(runs, ds, row, BASE)
             if d is not None:
                 real = ds in REAL_SETS
                 ax.scatter(
@@ -276,12 +278,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {d} is not a sweep directory (no sweep.json)", file=sys.stderr)
             return 2
     reports = [write_report(d).markdown for d in args.sweep_dirs]
-    rows, h, diagnostics = build(args.sweep_dirs)
+    rows, runs, diagnostics = build(args.sweep_dirs)
+    h = means(runs)
     datasets = list(h)
     per_ds = [
         [ds]
         + [fmt(h[ds].get(r)) for r in rows]
-        + [fmt(delta(ds, r, BASE), True) for r in rows if r != BASE]
+        + [fmt(delta(runs, ds, r, BASE), True) for r in rows if r != BASE]
         for ds in datasets
     ]
     delta_head = [f"{r} - base" for r in rows if r != BASE]
@@ -293,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             if r == BASE:
                 continue
-            d = [x for x in (delta(m, r, BASE) for m in members) if x is not None]
+            d = [x for x in (delta(runs, m, r, BASE) for m in members) if x is not None]
             if d:
                 dist.append(
                     [
@@ -305,10 +308,10 @@ def main(argv: list[str] | None = None) -> int:
                         fmt(max(d), True),
                     ]
                 )
-    rule_lines, admitted = rule(rows, h)
+    rule_lines, admitted = rule(rows, runs)
     png = args.output.with_suffix(".png")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    plotted = plot(rows, h, png)
+    plotted = plot(rows, runs, png)
     lines = [
         "# Disentangled-VAE across the dataset family (validation protocol)",
         "",
@@ -346,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         f"The defaults may never fall more than {TOLERANCE:g} H below the base model on any",
         "member (validation protocol).",
         "",
-        *goal(rows, h),
+        *goal(rows, runs),
         "",
         "## Diagnostics per dataset and row",
         "",

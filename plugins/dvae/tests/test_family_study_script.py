@@ -40,7 +40,8 @@ def test_rule_admits_only_a_departure_never_1_h_below_and_better_on_average():
         "two": {"base": 50.0, "paper": 60.0, "a": 61.0, "b": 58.5, "c": 59.5},
         "three": {"base": 50.0, "paper": 60.0, "a": 60.5, "b": 65.0},
     }
-    lines, admitted = study.rule(rows, h)
+    runs = {ds: {r: {0: v} for r, v in by_row.items()} for ds, by_row in h.items()}
+    lines, admitted = study.rule(rows, runs)
     # a: worst -0.5, mean +0.33 -> admitted; b: 1.5 below on one set despite +4.5 on average;
     # c: missing on one dataset, so not shown to hold everywhere.
     assert admitted == ["a"]
@@ -97,3 +98,12 @@ def test_not_a_sweep_is_one_error_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.md").exists()
+
+
+def test_differences_use_the_seeds_both_rows_ran():
+    study = _module()
+    runs = {"one": {"base": {0: 50.0, 1: 40.0, 2: 45.0}, "a": {0: 52.0}, "b": {3: 60.0}}}
+    assert study.delta(runs, "one", "a", "base") == 2.0  # seed 0 only, not 52 - mean(base)
+    assert study.delta(runs, "one", "b", "base") is None
+    lines = study.goal(["base", "a"], runs)
+    assert any(line.startswith("| a | 1 of 1 | +2.0 | +2.0 (one) | none |") for line in lines)
