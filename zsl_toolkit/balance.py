@@ -47,6 +47,41 @@ VALIDATION_RUN = "validation"
 """The validation run's folder inside the balanced run's directory."""
 
 
+REASON_KEY = "balance_reason"
+"""The run record's top-level key saying why a run was balanced or not (default or asked)."""
+
+
+def published_settings(data: ZSLData) -> str | None:
+    """The benchmark ``data`` is, when methods have published settings for it (an xlsa17
+    dataset, by the name per-dataset defaults are looked up by), else None."""
+    from zsl_toolkit.data.named import XLSA17Dataset
+    from zsl_toolkit.methods.base import dataset_key
+
+    key = dataset_key(data.name)
+    names = {cls.folder.lower() for cls in XLSA17Dataset.__subclasses__()}
+    return key if key in names else None
+
+
+def decide(requested: bool | None, data: ZSLData, protocol: str) -> tuple[bool, str]:
+    """(balance or not, why) for a run of ``data`` (as loaded) under ``protocol``:
+    ``requested`` True/False (``--balance``/``--no-balance``) or None (the default: on for
+    datasets without published settings, where a user's data has nobody's tuning)."""
+    if protocol != "test":
+        return False, "validation protocol"
+    if requested is False:
+        return False, "switched off (--no-balance)"
+    enough = applies(data)
+    small = f"fewer than {MIN_VALIDATION_CLASSES} validation classes to choose on"
+    if requested:
+        return (True, "asked (--balance)") if enough else (False, f"asked, but {small}")
+    benchmark = published_settings(data)
+    if benchmark is not None:
+        return False, f"default: off for {benchmark}, which has published settings"
+    if not enough:
+        return False, f"default: {small}"
+    return True, "default: on for datasets without published settings"
+
+
 def applies(data: ZSLData) -> bool:
     """Whether a balanced run of ``data`` (under the test protocol) has a validation problem
     to choose on: at least :data:`MIN_VALIDATION_CLASSES` validation classes."""
@@ -102,3 +137,107 @@ def calibration_record(chosen: dict[str, Any], seconds: float) -> dict[str, Any]
         "validation_run": VALIDATION_RUN,
         "validation_train_seconds": round(seconds, 3),
     }
+
+
+# --------------------------------------------------------------------------- transfer rules
+
+
+def training_margins(model: Any, data: ZSLData) -> np.ndarray:
+    """``max seen score - max unseen score`` of ``model`` on each of its training rows: the
+    scale a gamma is expressed in to carry it from one model to another."""
+    spec = model.spec_
+    scores = np.asarray(model.predict_scores(data.split("trainval")[0]), dtype=np.float64)
+    seen = np.asarray(spec.seen_classes, dtype=np.int64)
+    unseen = np.asarray(spec.unseen_classes, dtype=np.int64)
+    return scores[:, seen].max(axis=1) - scores[:, unseen].max(axis=1)
+
+
+def margin_scale(margins: np.ndarray) -> tuple[float, float]:
+    """(location, scale) of training margins: median and interquartile range (the standard
+    deviation, then 1, where the range is zero)."""
+    m = np.asarray(margins, dtype=np.float64)
+    q25, q50, q75 = np.percentile(m, [25, 50, 75])
+    scale = float(q75 - q25)
+    if not scale > 0:
+        scale = float(m.std()) if m.std() > 0 else 1.0
+    return float(q50), scale
+
+
+def h_curve(curve: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    _, u, s = curve
+    return np.where(u + s > 0, 2 * u * s / np.where(u + s > 0, u + s, 1), 0.0)
+
+
+def h_on_grid(curve: tuple[np.ndarray, np.ndarray, np.ndarray], grid: np.ndarray) -> np.ndarray:
+    """The curve's H at each gamma of ``grid`` (each curve point holds from its gamma on)."""
+    gammas = curve[0]
+    k = np.clip(np.searchsorted(gammas, grid, side="right") - 1, 0, len(gammas) - 1)
+    return h_curve(curve)[k]
+
+
+def h_at(inputs: Any, gamma: float) -> float:
+    """Exact GZSL H of evaluation ``inputs`` (:class:`~zsl_toolkit.evaluation.base.EvalInput`)
+    with ``gamma`` subtracted from the seen classes' scores."""
+    from dataclasses import replace as dc_replace
+
+    from zsl_toolkit.evaluation.gzsl import GZSLEvaluator
+
+    seen = np.asarray(inputs.seen_classes, dtype=np.int64)
+    shift = np.zeros(inputs.scores_seen.shape[1])
+    shift[seen] = gamma
+    shifted = dc_replace(
+        inputs, scores_seen=inputs.scores_seen - shift, scores_unseen=inputs.scores_unseen - shift
+    )
+    return float(GZSLEvaluator().evaluate(shifted)["H"])
+
+
+def plateau_on_grid(grid: np.ndarray, h: np.ndarray) -> float:
+    """Median of the grid points within :data:`H_TOLERANCE` of the best H."""
+    best = float(h.max())
+    return float(np.median(grid[h >= best - H_TOLERANCE]))
+
+
+def _grid(curves: list, transform: list) -> np.ndarray:
+    points = [t(c[0][np.isfinite(c[0])]) for c, t in zip(curves, transform, strict=True)]
+    return np.unique(np.concatenate(points)) if points else np.zeros(1)
+
+
+def averaged_choice(profiles: list[dict[str, Any]], scaled: bool) -> float:
+    """Plateau of the H curve averaged over validation models, in raw gamma or (``scaled``) in
+    units of each model's training margins (then returned in those units)."""
+    curves = [p["curve"] for p in profiles]
+    if scaled:
+        stats = [margin_scale(p["margins"]) for p in profiles]
+        to_z = [lambda g, loc=loc, sc=sc: (g - loc) / sc for loc, sc in stats]
+        grid = _grid(curves, to_z)
+        hs = [h_on_grid(c, loc + grid * sc) for c, (loc, sc) in zip(curves, stats, strict=True)]
+    else:
+        grid = _grid(curves, [lambda g: g] * len(curves))
+        hs = [h_on_grid(c, grid) for c in curves]
+    return plateau_on_grid(grid, np.mean(hs, axis=0))
+
+
+RULES = ("none", "raw", "raw-avg", "z", "z-avg", "z-vote")
+
+
+def choose_gamma(rule: str, profiles: list[dict[str, Any]], margins: np.ndarray) -> float:
+    """The final model's gamma by ``rule`` (see ``benchmarks/study_balance_rule.py``), from the
+    validation models' ``profiles`` (each: its own seen-unseen ``curve`` and training
+    ``margins``) and the final model's training ``margins``."""
+    loc, sc = margin_scale(margins)
+    if rule == "none" or not profiles:
+        return 0.0
+    if rule == "raw":
+        return averaged_choice(profiles[:1], scaled=False)
+    if rule == "raw-avg":
+        return averaged_choice(profiles, scaled=False)
+    if rule == "z":
+        return loc + sc * averaged_choice(profiles[:1], scaled=True)
+    if rule == "z-avg":
+        return loc + sc * averaged_choice(profiles, scaled=True)
+    if rule == "z-vote":
+        own = [loc + sc * averaged_choice([p], scaled=True) for p in profiles]
+        if min(own) < 0 < max(own):
+            return 0.0
+        return loc + sc * averaged_choice(profiles, scaled=True)
+    raise ValueError(f"unknown rule {rule!r}")

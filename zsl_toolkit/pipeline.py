@@ -134,6 +134,8 @@ def _train(
     if data is None:
         data = load_dataset(settings.dataset, settings.data_root, options=options)
     loaded, data = data, apply_protocol(data, protocol)
+    balance, reason = balancing.decide(settings.balance, loaded, protocol)
+    settings = replace(settings, balance=balance)
     if run_dir is None:
         run_dir = default_run_dir(settings.method, settings.dataset, config.seed)
     if not made:
@@ -149,8 +151,8 @@ def _train(
         settings.evaluators,
         options,
     )
-    if settings.balance:
-        extra = {**extra, BALANCE_KEY: True}
+    if protocol == "test":
+        extra = {**extra, BALANCE_KEY: balance, balancing.REASON_KEY: reason}
     for key, value in extra.items():
         record = record.with_extra(key, value)
     write_record(run_dir, record)
