@@ -57,15 +57,11 @@ def folds(classes: np.ndarray, size: int, count: int, rng: np.random.Generator) 
 
 
 def restrict(data, seen: np.ndarray, unseen: np.ndarray):
-    """The problem with ``seen`` trained on (20% of their rows held out) and ``unseen``."""
-    from zsl_toolkit.data.protocol import _hold_out, _restrict
+    """The problem with ``seen`` trained on (20% of their images held out) and ``unseen``,
+    from the images the validation protocol draws on (never the test split's)."""
+    from zsl_toolkit.data.protocol import fold_problem
 
-    rows = np.union1d(data.splits["trainval"], data.splits["test_seen"])
-    labels = data.labels
-    seen_rows = rows[np.isin(labels[rows], seen)]
-    unseen_rows = np.sort(rows[np.isin(labels[rows], unseen)])
-    trainval, test_seen = _hold_out(labels, seen_rows, seen)
-    return _restrict(data, trainval, test_seen, unseen_rows, seen, unseen)
+    return fold_problem(data, seen, unseen)
 
 
 def trained(method: str, data, work: Path):

@@ -44,7 +44,14 @@ saying a run was started with ``balance``, so an interrupted one balances when r
 MIN_VALIDATION_CLASSES = 2
 """Fewer validation classes than this give no seen-unseen curve worth choosing on."""
 VALIDATION_RUN = "validation"
-"""The validation run's folder inside the balanced run's directory."""
+"""The first validation fold's run (the dataset's ``--protocol val``) inside the balanced run's
+directory."""
+FOLDS = 3
+"""Validation folds trained per balanced run (the first is the dataset's validation problem)."""
+FOLD_SEED = 20180103
+"""Draws the further folds' validation classes (a property of the dataset, not of training)."""
+DECISION_KEY = "balancing"
+"""The run record's top-level key holding what the balancing measured and chose."""
 
 
 REASON_KEY = "balance_reason"
@@ -92,51 +99,6 @@ def applies(data: ZSLData) -> bool:
     except Exception:  # noqa: BLE001 - no usable validation protocol: nothing to choose on
         return False
     return int(val_classes.size) >= MIN_VALIDATION_CLASSES
-
-
-def plateau_gamma(gammas: np.ndarray, u: np.ndarray, s: np.ndarray) -> tuple[float, float]:
-    """(gamma, validation H at it): the median gamma of the near-best plateau."""
-    h = np.where(u + s > 0, 2 * u * s / np.where(u + s > 0, u + s, 1), 0.0)
-    finite = np.isfinite(gammas)
-    if not finite.any():
-        return 0.0, float(h.max(initial=0.0))
-    best = float(h[finite].max())
-    near = np.flatnonzero(finite & (h >= best - H_TOLERANCE))
-    gamma = float(np.median(gammas[near]))
-    # H at the chosen gamma: the curve's point whose interval holds it.
-    k = int(np.searchsorted(gammas, gamma, side="right") - 1)
-    k = min(max(k, 0), len(h) - 1)
-    return gamma, float(h[k])
-
-
-def validation_calibration(run_dir: Path) -> dict[str, Any]:
-    """The gamma and validation H of the ``--protocol val`` run in ``run_dir``."""
-    from zsl_toolkit.evaluation.calibrated import seen_unseen_curve
-    from zsl_toolkit.evaluation.scoring import evaluation_input
-    from zsl_toolkit.runs.load import load_run, load_run_data
-
-    run = load_run(run_dir)
-    data = load_run_data(run.record)
-    spec = run.method.spec_
-    inputs = evaluation_input(run.method, data, (spec.seen_classes, spec.unseen_classes))
-    gammas, u, s = seen_unseen_curve(inputs)
-    gamma, h = plateau_gamma(gammas, u, s)
-    return {"gamma": gamma, "validation_H": h}
-
-
-def calibration_record(chosen: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """The run record's ``calibration`` field for ``chosen`` (:func:`validation_calibration`),
-    the validation run having taken ``seconds``."""
-    gamma = chosen["gamma"] if math.isfinite(chosen["gamma"]) else 0.0
-    return {
-        "gamma": gamma,
-        "chosen_on": "validation",
-        "automatic": True,
-        "rule": f"median gamma within {H_TOLERANCE} validation H of the best",
-        "validation_H": chosen["validation_H"],
-        "validation_run": VALIDATION_RUN,
-        "validation_train_seconds": round(seconds, 3),
-    }
 
 
 # --------------------------------------------------------------------------- transfer rules
@@ -217,7 +179,30 @@ def averaged_choice(profiles: list[dict[str, Any]], scaled: bool) -> float:
     return plateau_on_grid(grid, np.mean(hs, axis=0))
 
 
-RULES = ("none", "raw", "raw-avg", "z", "z-avg", "z-vote")
+RULES = ("none", "raw", "raw-avg", "z", "z-avg", "z-vote", "z-med", "s-avg", "q-med", "cv", "cv-z")
+CV_CANDIDATES = ("none", "z-avg", "raw-avg")
+"""The transfers the ``cv`` rule chooses among (a tie goes to the first: no calibration)."""
+
+
+def cv_scores(
+    profiles: list[dict[str, Any]], candidates: tuple[str, ...] = CV_CANDIDATES
+) -> dict[str, float]:
+    """Each candidate transfer's mean H over the validation models, each one calibrated by the
+    gamma the *other* validation models choose for it (leave one fold out): how well the
+    transfer carries a choice to a model that did not take part in it."""
+    out = {}
+    for rule in candidates:
+        hs = []
+        for j, held in enumerate(profiles):
+            others = profiles[:j] + profiles[j + 1 :]
+            hs.append(h_at(held["inputs"], choose_gamma(rule, others, held["margins"])))
+        out[rule] = float(np.mean(hs))
+    return out
+
+
+def cv_choice(profiles: list[dict[str, Any]], candidates: tuple[str, ...]) -> str:
+    scores = cv_scores(profiles, candidates)
+    return max(candidates, key=lambda r: (scores[r], -candidates.index(r)))
 
 
 def choose_gamma(rule: str, profiles: list[dict[str, Any]], margins: np.ndarray) -> float:
@@ -240,4 +225,113 @@ def choose_gamma(rule: str, profiles: list[dict[str, Any]], margins: np.ndarray)
         if min(own) < 0 < max(own):
             return 0.0
         return loc + sc * averaged_choice(profiles, scaled=True)
+    if rule == "z-med":
+        return float(np.median([loc + sc * averaged_choice([p], scaled=True) for p in profiles]))
+    if rule == "s-avg":
+        own = []
+        for p in profiles:
+            _, sv = margin_scale(p["margins"])
+            own.append(averaged_choice([p], scaled=False) * sc / sv)
+        return float(np.median(own))
+    if rule == "q-med":
+        own = []
+        m_f = np.sort(np.asarray(margins))
+        for p in profiles:
+            g = averaged_choice([p], scaled=False)
+            m_v = np.sort(np.asarray(p["margins"]))
+            q = float(np.mean(m_v < g))
+            if 0 < q < 1:
+                own.append(float(np.quantile(m_f, q)))
+            else:
+                lv, sv = margin_scale(m_v)
+                own.append(loc + sc * (g - lv) / sv)
+        return float(np.median(own))
+    if rule in ("cv", "cv-z"):
+        if len(profiles) < 2:
+            return 0.0
+        candidates = CV_CANDIDATES if rule == "cv" else ("none", "z-avg")
+        return choose_gamma(cv_choice(profiles, candidates), profiles, margins)
     raise ValueError(f"unknown rule {rule!r}")
+
+
+RULE = "z-vote"
+"""The rule :func:`decide_gamma` applies (chosen in ``benchmarks/results/balance_rule.md``)."""
+
+
+def class_folds(data: ZSLData, count: int = FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train classes, validation classes) of ``count`` folds of ``data``'s seen classes: the
+    validation protocol's own, then folds of as many validation classes drawn with
+    :data:`FOLD_SEED`, each from the classes no earlier fold validated on while they last, so
+    every seen class plays unseen as evenly as the count allows."""
+    from zsl_toolkit.data.protocol import validation_classes
+
+    train0, val0, _, _ = validation_classes(data)
+    pool = np.union1d(train0, val0)
+    size = int(val0.size)
+    rng = np.random.default_rng(FOLD_SEED)
+    out = [(np.sort(train0), np.sort(val0))]
+    fresh = list(rng.permutation(np.setdiff1d(pool, val0)))
+    while len(out) < count and pool.size - size >= 1:
+        if len(fresh) < size:
+            used = set(fresh)
+            fresh += [c for c in rng.permutation(pool) if c not in used]
+        val = np.sort(np.array(fresh[:size], dtype=np.int64))
+        fresh = fresh[size:]
+        out.append((np.setdiff1d(pool, val), val))
+    return out
+
+
+def profile(model: Any, data: ZSLData) -> dict[str, Any]:
+    """What a rule may use of a validation model trained on ``data`` (a fold's problem): its
+    exact seen-unseen curve and evaluation input on the fold, and its training margins."""
+    from zsl_toolkit.evaluation.calibrated import seen_unseen_curve
+    from zsl_toolkit.evaluation.scoring import evaluation_input
+
+    spec = model.spec_
+    inputs = evaluation_input(model, data, (spec.seen_classes, spec.unseen_classes))
+    return {
+        "curve": seen_unseen_curve(inputs),
+        "inputs": inputs,
+        "margins": training_margins(model, data),
+    }
+
+
+def decision_record(
+    profiles: list[dict[str, Any]],
+    margins: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    data: ZSLData,
+    seconds: float,
+) -> dict[str, Any]:
+    """The run record's :data:`DECISION_KEY` entry: the gamma :data:`RULE` gives the final
+    model (training ``margins``) from the validation ``profiles``, and what it was based on."""
+    gamma = choose_gamma(RULE, profiles, margins)
+    gamma = gamma if math.isfinite(gamma) else 0.0
+    loc, sc = margin_scale(margins)
+    return {
+        "gamma": gamma,
+        "rule": RULE,
+        "margin_median": loc,
+        "margin_iqr": sc,
+        "folds": [
+            {
+                "validation_classes": [data.class_names[int(c)] for c in val],
+                "best_validation_H": float(h_curve(p["curve"]).max()),
+                "gamma_in_margin_units": averaged_choice([p], scaled=True),
+            }
+            for p, (_, val) in zip(profiles, folds, strict=True)
+        ],
+        "validation_runs_seconds": round(seconds, 3),
+    }
+
+
+def calibration_record(decision: dict[str, Any]) -> dict[str, Any]:
+    """The run record's ``calibration`` field for a balancing ``decision`` that calibrates."""
+    return {
+        "gamma": decision["gamma"],
+        "chosen_on": "validation",
+        "automatic": True,
+        "rule": decision["rule"],
+        "validation_run": VALIDATION_RUN,
+        "folds": len(decision["folds"]),
+    }
