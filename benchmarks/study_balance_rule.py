@@ -78,7 +78,7 @@ def trained(method: str, data, work: Path):
 def profile(model, data) -> dict:
     """What a rule may use of a trained model: its curve on its own validation problem and
     its margins on its own training rows."""
-    from zsl_toolkit.balance import training_margins
+    from zsl_toolkit.calibration_transfer import training_margins
     from zsl_toolkit.evaluation.calibrated import seen_unseen_curve
     from zsl_toolkit.evaluation.scoring import evaluation_input
 
@@ -89,7 +89,7 @@ def profile(model, data) -> dict:
 
 
 def main() -> None:
-    from zsl_toolkit.balance import RULES, choose_gamma, h_at
+    from zsl_toolkit.calibration_transfer import RULES, choose_gamma, h_at
     from zsl_toolkit.data.resolve import load_dataset
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -152,7 +152,7 @@ def main() -> None:
 
 
 def summarize(rows: list) -> None:
-    from zsl_toolkit.balance import RULES
+    from zsl_toolkit.calibration_transfer import RULES
 
     print("| rule | mean H/oracle | min | runs >= 0.9 | worse than none by > 1 pt |")
     for rule in RULES:

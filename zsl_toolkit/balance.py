@@ -1,43 +1,51 @@
-"""``zsl train --balance``: the seen/unseen calibration chosen on the dataset's validation
-protocol as part of training.
+"""Balancing seen against unseen as part of training: the calibration gamma chosen on
+validation class folds, by default for datasets without published settings.
 
 Why: a GZSL model's seen and unseen scores live on different scales, and where the balance falls
 depends on the data and on the schedule: on a 20-class image folder DVAE's default gave
 U 13.8 / S 90.6 (H 23.9) while the best calibrated stacking (Chao et al., ECCV 2016) of the
-same model reached H 84.8. Benchmarks have published settings tuned for them; a user's store
-or folder does not. So, when asked, training trains the same configuration once more under
-``--protocol val`` (validation classes play unseen, test classes withheld:
-:mod:`zsl_toolkit.data.protocol`), takes the calibration gamma that balances *that* run
-(below), and stores it in the run like ``zsl calibrate`` does: the inference module subtracts
-it from the seen classes' scores, so ``zsl evaluate``, ``zsl export`` and ``zsl predict`` all
-apply it. Test data never choose anything.
+same model reached H 84.8. The xlsa17 benchmarks have published settings tuned for them; a
+user's store or folder does not, so there training balances unless told not to
+(:func:`decide`; ``--balance`` / ``--no-balance``).
 
-The gamma: on the validation run's exact seen-unseen curve (the ``calibrated`` evaluator's),
-every gamma whose validation H lies within :data:`H_TOLERANCE` of the best, and the median
-of those: a plateau's middle rather than the edge of one lucky point, since the validation
-problem (fewer seen classes, other unseen ones) only approximates the test problem.
+How: the same configuration is trained on :data:`FOLDS` class folds of the seen classes
+(:func:`class_folds`: the dataset's ``--protocol val`` problem, then further folds of as many
+validation classes; test classes withheld, :func:`zsl_toolkit.data.protocol.fold_problem`).
+The first is kept as ``RUN/validation``. A single validation model's best gamma did not carry
+over to the final model (wrong sign on 4 of 16 runs in ``benchmarks/results/own_images.md``),
+so the folds' curves are carried over by the rule :data:`RULE` of
+:mod:`zsl_toolkit.calibration_transfer`, chosen on nested folds of validation data
+(``benchmarks/results/balance_rule.md``). The gamma is stored in the run like ``zsl calibrate``
+does (the inference module subtracts it from the seen classes' scores, so ``zsl evaluate``,
+``zsl export`` and ``zsl predict`` apply it); a rule that keeps no calibration leaves the run
+as trained. Test data never choose anything.
 
-:func:`zsl_toolkit.pipeline.train` runs it; this module decides and records. Opt-in
-(``RunSettings.balance``): on some runs the validation problem's balance does not carry
-over to the test problem and the calibrated run is worse than the uncalibrated one
-(``benchmarks/results/own_images.md``). Recorded in the run record's ``calibration`` field
-(``automatic: true`` with the gamma, the validation H and the validation run's folder,
-``<run>/validation``). A dataset whose validation protocol has a single validation class is
-left uncalibrated (one class's accuracy is no curve to choose on).
+Recorded in the run record: :data:`BALANCE_KEY` (whether it ran) and :data:`REASON_KEY` (why),
+:data:`DECISION_KEY` (the folds, the leave-one-fold-out scores, the gamma) and, when it
+calibrates, ``calibration`` (``automatic: true``). :func:`zsl_toolkit.pipeline.train` trains;
+this module decides and records. A dataset whose validation protocol has a single validation
+class is left uncalibrated (one class's accuracy is no curve to choose on).
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from zsl_toolkit.calibration_transfer import (
+    CV_CANDIDATES,
+    averaged_choice,
+    choose_gamma,
+    cv_choice,
+    cv_scores,
+    h_curve,
+    margin_scale,
+    training_margins,
+)
 from zsl_toolkit.data.container import ZSLData
 
-H_TOLERANCE = 0.01
-"""Gammas within this much validation H (a fraction) of the best form the plateau."""
 BALANCE_KEY = "balance"
 """The run record's top-level key (:meth:`~zsl_toolkit.runs.record.RunRecord.with_extra`)
 saying a run was started with ``balance``, so an interrupted one balances when resumed."""
@@ -101,161 +109,9 @@ def applies(data: ZSLData) -> bool:
     return int(val_classes.size) >= MIN_VALIDATION_CLASSES
 
 
-# --------------------------------------------------------------------------- transfer rules
-
-
-def training_margins(model: Any, data: ZSLData) -> np.ndarray:
-    """``max seen score - max unseen score`` of ``model`` on each of its training rows: the
-    scale a gamma is expressed in to carry it from one model to another."""
-    spec = model.spec_
-    scores = np.asarray(model.predict_scores(data.split("trainval")[0]), dtype=np.float64)
-    seen = np.asarray(spec.seen_classes, dtype=np.int64)
-    unseen = np.asarray(spec.unseen_classes, dtype=np.int64)
-    return scores[:, seen].max(axis=1) - scores[:, unseen].max(axis=1)
-
-
-def margin_scale(margins: np.ndarray) -> tuple[float, float]:
-    """(location, scale) of training margins: median and interquartile range (the standard
-    deviation, then 1, where the range is zero)."""
-    m = np.asarray(margins, dtype=np.float64)
-    q25, q50, q75 = np.percentile(m, [25, 50, 75])
-    scale = float(q75 - q25)
-    if not scale > 0:
-        scale = float(m.std()) if m.std() > 0 else 1.0
-    return float(q50), scale
-
-
-def h_curve(curve: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    _, u, s = curve
-    return np.where(u + s > 0, 2 * u * s / np.where(u + s > 0, u + s, 1), 0.0)
-
-
-def h_on_grid(curve: tuple[np.ndarray, np.ndarray, np.ndarray], grid: np.ndarray) -> np.ndarray:
-    """The curve's H at each gamma of ``grid`` (each curve point holds from its gamma on)."""
-    gammas = curve[0]
-    k = np.clip(np.searchsorted(gammas, grid, side="right") - 1, 0, len(gammas) - 1)
-    return h_curve(curve)[k]
-
-
-def h_at(inputs: Any, gamma: float) -> float:
-    """Exact GZSL H of evaluation ``inputs`` (:class:`~zsl_toolkit.evaluation.base.EvalInput`)
-    with ``gamma`` subtracted from the seen classes' scores."""
-    from dataclasses import replace as dc_replace
-
-    from zsl_toolkit.evaluation.gzsl import GZSLEvaluator
-
-    seen = np.asarray(inputs.seen_classes, dtype=np.int64)
-    shift = np.zeros(inputs.scores_seen.shape[1])
-    shift[seen] = gamma
-    shifted = dc_replace(
-        inputs, scores_seen=inputs.scores_seen - shift, scores_unseen=inputs.scores_unseen - shift
-    )
-    return float(GZSLEvaluator().evaluate(shifted)["H"])
-
-
-def plateau_on_grid(grid: np.ndarray, h: np.ndarray) -> float:
-    """Median of the grid points within :data:`H_TOLERANCE` of the best H."""
-    best = float(h.max())
-    return float(np.median(grid[h >= best - H_TOLERANCE]))
-
-
-def _grid(curves: list, transform: list) -> np.ndarray:
-    points = [t(c[0][np.isfinite(c[0])]) for c, t in zip(curves, transform, strict=True)]
-    return np.unique(np.concatenate(points)) if points else np.zeros(1)
-
-
-def averaged_choice(profiles: list[dict[str, Any]], scaled: bool) -> float:
-    """Plateau of the H curve averaged over validation models, in raw gamma or (``scaled``) in
-    units of each model's training margins (then returned in those units)."""
-    curves = [p["curve"] for p in profiles]
-    if scaled:
-        stats = [margin_scale(p["margins"]) for p in profiles]
-        to_z = [lambda g, loc=loc, sc=sc: (g - loc) / sc for loc, sc in stats]
-        grid = _grid(curves, to_z)
-        hs = [h_on_grid(c, loc + grid * sc) for c, (loc, sc) in zip(curves, stats, strict=True)]
-    else:
-        grid = _grid(curves, [lambda g: g] * len(curves))
-        hs = [h_on_grid(c, grid) for c in curves]
-    return plateau_on_grid(grid, np.mean(hs, axis=0))
-
-
-RULES = ("none", "raw", "raw-avg", "z", "z-avg", "z-vote", "z-med", "s-avg", "q-med", "cv", "cv-z")
-CV_CANDIDATES = ("none", "z-avg", "raw-avg")
-"""The transfers the ``cv`` rule chooses among (a tie goes to the first: no calibration)."""
-
-
-def cv_scores(
-    profiles: list[dict[str, Any]], candidates: tuple[str, ...] = CV_CANDIDATES
-) -> dict[str, float]:
-    """Each candidate transfer's mean H over the validation models, each one calibrated by the
-    gamma the *other* validation models choose for it (leave one fold out): how well the
-    transfer carries a choice to a model that did not take part in it."""
-    out = {}
-    for rule in candidates:
-        hs = []
-        for j, held in enumerate(profiles):
-            others = profiles[:j] + profiles[j + 1 :]
-            hs.append(h_at(held["inputs"], choose_gamma(rule, others, held["margins"])))
-        out[rule] = float(np.mean(hs))
-    return out
-
-
-def cv_choice(profiles: list[dict[str, Any]], candidates: tuple[str, ...]) -> str:
-    scores = cv_scores(profiles, candidates)
-    return max(candidates, key=lambda r: (scores[r], -candidates.index(r)))
-
-
-def choose_gamma(rule: str, profiles: list[dict[str, Any]], margins: np.ndarray) -> float:
-    """The final model's gamma by ``rule`` (see ``benchmarks/study_balance_rule.py``), from the
-    validation models' ``profiles`` (each: its own seen-unseen ``curve`` and training
-    ``margins``) and the final model's training ``margins``."""
-    loc, sc = margin_scale(margins)
-    if rule == "none" or not profiles:
-        return 0.0
-    if rule == "raw":
-        return averaged_choice(profiles[:1], scaled=False)
-    if rule == "raw-avg":
-        return averaged_choice(profiles, scaled=False)
-    if rule == "z":
-        return loc + sc * averaged_choice(profiles[:1], scaled=True)
-    if rule == "z-avg":
-        return loc + sc * averaged_choice(profiles, scaled=True)
-    if rule == "z-vote":
-        own = [loc + sc * averaged_choice([p], scaled=True) for p in profiles]
-        if min(own) < 0 < max(own):
-            return 0.0
-        return loc + sc * averaged_choice(profiles, scaled=True)
-    if rule == "z-med":
-        return float(np.median([loc + sc * averaged_choice([p], scaled=True) for p in profiles]))
-    if rule == "s-avg":
-        own = []
-        for p in profiles:
-            _, sv = margin_scale(p["margins"])
-            own.append(averaged_choice([p], scaled=False) * sc / sv)
-        return float(np.median(own))
-    if rule == "q-med":
-        own = []
-        m_f = np.sort(np.asarray(margins))
-        for p in profiles:
-            g = averaged_choice([p], scaled=False)
-            m_v = np.sort(np.asarray(p["margins"]))
-            q = float(np.mean(m_v < g))
-            if 0 < q < 1:
-                own.append(float(np.quantile(m_f, q)))
-            else:
-                lv, sv = margin_scale(m_v)
-                own.append(loc + sc * (g - lv) / sv)
-        return float(np.median(own))
-    if rule in ("cv", "cv-z"):
-        if len(profiles) < 2:
-            return 0.0
-        candidates = CV_CANDIDATES if rule == "cv" else ("none", "z-avg")
-        return choose_gamma(cv_choice(profiles, candidates), profiles, margins)
-    raise ValueError(f"unknown rule {rule!r}")
-
-
-RULE = "z-vote"
-"""The rule :func:`decide_gamma` applies (chosen in ``benchmarks/results/balance_rule.md``)."""
+RULE = "cv"
+"""The rule :func:`decision_record` applies (:mod:`zsl_toolkit.calibration_transfer`; chosen
+on validation in ``benchmarks/results/balance_rule.md``)."""
 
 
 def class_folds(data: ZSLData, count: int = FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -305,12 +161,15 @@ def decision_record(
 ) -> dict[str, Any]:
     """The run record's :data:`DECISION_KEY` entry: the gamma :data:`RULE` gives the final
     model (training ``margins``) from the validation ``profiles``, and what it was based on."""
+    scores = cv_scores(profiles) if len(profiles) >= 2 else {}
     gamma = choose_gamma(RULE, profiles, margins)
     gamma = gamma if math.isfinite(gamma) else 0.0
     loc, sc = margin_scale(margins)
     return {
         "gamma": gamma,
         "rule": RULE,
+        "transfer": cv_choice(profiles, CV_CANDIDATES) if scores else "none",
+        "leave_one_fold_out_H": scores,
         "margin_median": loc,
         "margin_iqr": sc,
         "folds": [

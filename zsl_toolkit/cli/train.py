@@ -236,8 +236,8 @@ def balance_line(record: Any) -> str | None:
     folds = len(decision["folds"])
     if decision["gamma"] == 0.0:
         return (
-            f"balance: {folds} validation folds disagree on the side to favour; left "
-            f"uncalibrated ({reason}; --no-balance skips the folds)"
+            f"balance: on {folds} validation folds no calibration carried over better than "
+            f"none; left uncalibrated ({reason}; --no-balance skips the folds)"
         )
     return (
         f"balance: calibration gamma {decision['gamma']:.4g} chosen on {folds} validation "
