@@ -57,14 +57,13 @@ def _record(**kw):
 
 @pytest.fixture(scope="module")
 def balanced(tmp_path_factory):
-    """The default run of a dataset without published settings: balanced."""
-    return _train(tmp_path_factory.mktemp("bal") / "run")
+    return _train(tmp_path_factory.mktemp("bal") / "run", balance=True)
 
 
-def test_default_run_is_balanced_on_validation_folds(balanced):
+def test_balanced_run_is_calibrated_on_validation_folds(balanced):
     record = balanced.record
     assert record.extra[BALANCE_KEY] is True
-    assert record.extra[REASON_KEY] == "default: on for datasets without published settings"
+    assert record.extra[REASON_KEY] == "asked (--balance)"
     decision = record.extra[DECISION_KEY]
     assert read_record(balanced.run_dir).extra[DECISION_KEY] == decision  # in run.json
     assert decision["rule"] == "cv" and len(decision["folds"]) == FOLDS
@@ -91,12 +90,18 @@ def test_default_run_is_balanced_on_validation_folds(balanced):
     assert metrics["gzsl"]["H"] > metrics["uncalibrated"]["gzsl"]["H"]
 
 
-def test_no_balance_switches_it_off_and_says_so(tmp_path, balanced):
-    off = _train(tmp_path / "off", balance=False)
+def test_off_by_default_and_with_no_balance_and_recorded(tmp_path, balanced):
+    from zsl_toolkit import balance
+
+    assert balance.BY_DEFAULT is False  # opt-in: see benchmarks/results/own_images.md
+    off = _train(tmp_path / "off")
     assert off.record.calibration is None and not (off.run_dir / "validation").exists()
     assert off.config[BALANCE_KEY] is False and DECISION_KEY not in off.config
-    assert off.config[REASON_KEY] == "switched off (--no-balance)"
+    assert off.config[REASON_KEY] == "default: off (opt-in, --balance)"
     assert off.metrics["gzsl"]["H"] == balanced.metrics["uncalibrated"]["gzsl"]["H"]
+    no = _train(tmp_path / "no", balance=False)
+    assert no.config[BALANCE_KEY] is False and not (no.run_dir / "validation").exists()
+    assert no.config[REASON_KEY] == "switched off (--no-balance)"
 
 
 def test_where_it_does_not_apply(tmp_path, balanced):
@@ -114,10 +119,13 @@ def test_where_it_does_not_apply(tmp_path, balanced):
     assert BALANCE_KEY not in val.config and not (val.run_dir / "validation").exists()
 
 
-def test_default_is_off_for_benchmarks_with_published_settings():
+def test_default_when_on_skips_benchmarks_with_published_settings(monkeypatch):
+    from zsl_toolkit import balance
     from zsl_toolkit.data.resolve import load_dataset
 
     data = load_dataset("synthetic")
+    assert decide(None, data, "test") == (False, "default: off (opt-in, --balance)")
+    monkeypatch.setattr(balance, "BY_DEFAULT", True)
     assert decide(None, data, "test") == (
         True,
         "default: on for datasets without published settings",
@@ -297,15 +305,18 @@ def test_per_class_accuracy_by_name_in_metrics_and_evaluate(balanced):
 def test_zsl_train_prints_the_balance_and_both_sets_of_numbers(tmp_path):
     out = tmp_path / "cli"
     args = ["train", "-m", "eszsl", "-d", "synthetic", "-p", "gamma=100", "--seed", "1"]
-    result = CliRunner().invoke(cli, [*args, "-q", "--out", str(out)])
+    result = CliRunner().invoke(cli, [*args, "-q", "--balance", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "balance: calibration gamma" in result.stdout and "3 validation folds" in result.stdout
     assert "--no-balance turns it off" in result.stdout
     assert "uncalibrated:" in result.stdout and "{" not in result.stdout
-    off = CliRunner().invoke(cli, [*args, "-q", "--no-balance", "--out", str(tmp_path / "off")])
+    off = CliRunner().invoke(cli, [*args, "-q", "--out", str(tmp_path / "off")])
     assert off.exit_code == 0, off.output
-    assert "balance: off (switched off (--no-balance)" in off.stdout
-    assert "uncalibrated" not in off.stdout
+    assert "balance" not in off.stdout and "uncalibrated" not in off.stdout
+    toy_args = ["train", "-m", "eszsl", "-d", "toy", "-q", "--balance"]
+    toy = CliRunner().invoke(cli, [*toy_args, "--out", str(tmp_path / "toy")])
+    assert toy.exit_code == 0, toy.output
+    assert "balance: not applied (asked, but fewer than 2 validation classes" in toy.stdout
     assert not (tmp_path / "off" / "validation").exists()
 
 

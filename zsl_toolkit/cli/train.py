@@ -111,10 +111,8 @@ from zsl_toolkit.cli.common import (
 @click.option(
     "--balance/--no-balance",
     default=None,
-    help="Choose the seen/unseen calibration on validation class folds as part of training "
-    "(three more, smaller trainings). Default: on for datasets without published settings "
-    "(stores, folders, *-synth, plugins' datasets), off for the xlsa17 benchmarks; or the "
-    "--config file's balance.",
+    help="Choose the seen/unseen calibration on three validation class folds as part of "
+    "training (three more, smaller trainings). Default: off, or the --config file's balance.",
 )
 def train(
     method,
@@ -224,7 +222,7 @@ def _print_run(result: Any, as_json: bool) -> None:
 
 
 def balance_line(record: Any) -> str | None:
-    """One line on what the balancing did for a run (None for runs that predate it)."""
+    """One line on what the balancing did for a run that asked for it (None otherwise)."""
     from zsl_toolkit.balance import BALANCE_KEY, DECISION_KEY, REASON_KEY
 
     if BALANCE_KEY not in record.extra:
@@ -232,7 +230,7 @@ def balance_line(record: Any) -> str | None:
     reason = record.extra.get(REASON_KEY, "")
     decision = record.extra.get(DECISION_KEY)
     if not decision:
-        return f"balance: off ({reason}; zsl train --balance to turn it on)"
+        return f"balance: not applied ({reason})" if reason.startswith("asked") else None
     folds = len(decision["folds"])
     if decision["gamma"] == 0.0:
         return (
