@@ -90,6 +90,12 @@ def run_one(method: str, store: Path, out: Path, train_missing: bool = True) -> 
     return {"metrics": result.metrics, "record": result.config}
 
 
+def worse_than_uncalibrated(res: dict) -> bool:
+    m = res["metrics"]
+    raw = (m.get("uncalibrated") or {}).get("gzsl", m["gzsl"])
+    return m["gzsl"]["H"] < raw["H"]
+
+
 def row(kind: str, method: str, res: dict) -> tuple[str, float, float]:
     m, record = res["metrics"], res["record"]
     g = m["gzsl"]
@@ -126,6 +132,7 @@ def main() -> None:
     load_before = load_average()
     lines = []
     h_of: dict[tuple[str, str], float] = {}
+    met, worse = 0, []
     for kind in args.sets.split(","):
         store = args.work / f"{kind}.h5" if args.report_only else make_store(kind, args.work)
         for method in args.methods.split(","):
@@ -134,8 +141,11 @@ def main() -> None:
             if res is None:
                 lines.append(f"| {kind} | {method} | not finished (time) | | | | | | | | |")
                 continue
-            line, h, _ = row(kind, method, res)
+            line, h, ratio = row(kind, method, res)
             h_of[(kind, method)] = h
+            met += ratio >= GOAL
+            if worse_than_uncalibrated(res):
+                worse.append(f"{method} on {kind}")
             print(line, flush=True)
             lines.append(line)
     verdicts = []
@@ -164,6 +174,9 @@ def main() -> None:
         *lines,
         "",
         *verdicts,
+        "",
+        f"Goal met in {met} of {len(h_of)} measured runs. Balanced H below uncalibrated H in "
+        f"{len(worse)}: {', '.join(worse) or 'none'}.",
         "",
         f"Machine: {cpu_name()}, {__import__('os').cpu_count()} cores, shared; load average "
         f"{fmt_load(load_before)} before, {fmt_load(load_average())} after. One seed (0).",
