@@ -47,8 +47,8 @@ class RunSettings:
     of a registered dataset's constructor; ``select``, when set, the parameters to choose on
     validation first (``"auto"``, ``KEY=v1,v2`` items or ``{KEY: [values]}``): such settings
     are trained by :func:`zsl_toolkit.sweep.select.train_selected`; ``balance``, whether
-    training also chooses the seen/unseen calibration on the validation protocol
-    (:mod:`zsl_toolkit.balance`; test protocol only).
+    training also chooses the seen/unseen calibration on validation class folds (True/False
+    as asked, None for the default: :func:`zsl_toolkit.balance.decide`; test protocol only).
     """
 
     method: str
