@@ -284,6 +284,9 @@ def test_imbalance_notice():
     auto = _record(calibration={"automatic": True, "chosen_on": "validation", "gamma": 1.0})
     line = imbalance_notice({"gzsl": {"U": 0.9, "S": 0.3}}, "r", auto)
     assert "favour unseen classes" in line and "zsl evaluate r --per-class" in line
+    kept_none = _record().with_extra(DECISION_KEY, {"gamma": 0.0})
+    line = imbalance_notice({"gzsl": {"U": 0.1, "S": 0.9}}, "r", kept_none)
+    assert "balancing kept no calibration" in line and "zsl calibrate r --gamma G" in line
 
 
 def test_per_class_accuracy_by_name_in_metrics_and_evaluate(balanced):
