@@ -1,6 +1,7 @@
-"""--balance: calibration chosen on the validation protocol during training, off by default;
-recorded in the run record, repeated by --config run.json and by --resume; the imbalance
-notice; per-class accuracy by class name."""
+"""Balancing: the calibration chosen on validation class folds during training, by default for
+datasets without published settings (--balance / --no-balance); recorded in the run record,
+repeated by --config run.json and by --resume; the transfer rules; the imbalance notice;
+per-class accuracy by class name."""
 
 from __future__ import annotations
 
@@ -10,7 +11,23 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from zsl_toolkit.balance import BALANCE_KEY, applies, plateau_gamma, validation_calibration
+from zsl_toolkit.balance import (
+    BALANCE_KEY,
+    DECISION_KEY,
+    FOLDS,
+    REASON_KEY,
+    applies,
+    class_folds,
+    decide,
+    profile,
+)
+from zsl_toolkit.calibration_transfer import (
+    choose_gamma,
+    cv_choice,
+    h_at,
+    margin_scale,
+    plateau_on_grid,
+)
 from zsl_toolkit.cli import cli
 from zsl_toolkit.errors import ConfigError
 from zsl_toolkit.notices import imbalance_notice
@@ -43,16 +60,23 @@ def balanced(tmp_path_factory):
     return _train(tmp_path_factory.mktemp("bal") / "run", balance=True)
 
 
-def test_balanced_run_is_calibrated_on_its_validation_run(balanced):
-    cal = balanced.record.calibration
-    assert read_record(balanced.run_dir).calibration == cal  # recorded in run.json
+def test_balanced_run_is_calibrated_on_validation_folds(balanced):
+    record = balanced.record
+    assert record.extra[BALANCE_KEY] is True
+    assert record.extra[REASON_KEY] == "asked (--balance)"
+    decision = record.extra[DECISION_KEY]
+    assert read_record(balanced.run_dir).extra[DECISION_KEY] == decision  # in run.json
+    assert decision["rule"] == "cv" and len(decision["folds"]) == FOLDS
+    scores = decision["leave_one_fold_out_H"]
+    assert decision["transfer"] == max(scores, key=scores.get) != "none"  # measured: z-avg
+    cal = record.calibration
     assert cal["automatic"] is True and cal["chosen_on"] == "validation"
+    assert cal["gamma"] == decision["gamma"] != 0.0
     val_dir = balanced.run_dir / "validation"
     assert json.loads((val_dir / "run.json").read_text())["protocol"] == "val"
-    assert validation_calibration(val_dir)["gamma"] == cal["gamma"]  # chosen there, not on test
     # The stored run applies it: scores of seen classes lowered by exactly gamma.
     run = load_run(balanced.run_dir)
-    data = load_run_data(balanced.record)
+    data = load_run_data(record)
     x = data.features[data.splits["test_seen"][:5]]
     calibrated = run.method.predict_scores(x)
     run.method.calibration_gamma_ = None
@@ -61,27 +85,83 @@ def test_balanced_run_is_calibrated_on_its_validation_run(balanced):
     assert np.allclose(raw[:, seen] - calibrated[:, seen], cal["gamma"], atol=1e-5)
     metrics = balanced.metrics
     assert "uncalibrated" in metrics and metrics["calibration_gamma"] == cal["gamma"]
-    # On this set the validation gamma balances the test split too (64.2 -> 78.2 measured).
+    assert json.loads((balanced.run_dir / "metrics.json").read_text())["gzsl"] == metrics["gzsl"]
+    # On this set the folds' choice balances the test split too (64.2 -> 80.4 measured).
     assert metrics["gzsl"]["H"] > metrics["uncalibrated"]["gzsl"]["H"]
 
 
-def test_off_by_default_and_where_it_does_not_apply(tmp_path, balanced):
+def test_off_by_default_and_with_no_balance_and_recorded(tmp_path, balanced):
+    from zsl_toolkit import balance
+
+    assert balance.BY_DEFAULT is False  # opt-in: see benchmarks/results/own_images.md
     off = _train(tmp_path / "off")
     assert off.record.calibration is None and not (off.run_dir / "validation").exists()
-    assert BALANCE_KEY not in off.config
+    assert off.config[BALANCE_KEY] is False and DECISION_KEY not in off.config
+    assert off.config[REASON_KEY] == "default: off (opt-in, --balance)"
     assert off.metrics["gzsl"]["H"] == balanced.metrics["uncalibrated"]["gzsl"]["H"]
-    assert applies(load_run_data(balanced.record))
+    no = _train(tmp_path / "no", balance=False)
+    assert no.config[BALANCE_KEY] is False and not (no.run_dir / "validation").exists()
+    assert no.config[REASON_KEY] == "switched off (--no-balance)"
+
+
+def test_where_it_does_not_apply(tmp_path, balanced):
     from zsl_toolkit.data.synthetic import Toy
 
+    assert applies(load_run_data(balanced.record))
     toy = _train(tmp_path / "toy", "toy", balance=True)  # a single validation class
     assert not applies(Toy().load())
     assert toy.record.calibration is None and not (toy.run_dir / "validation").exists()
+    assert toy.config[BALANCE_KEY] is False and toy.config[REASON_KEY].startswith("asked, but")
     with pytest.raises(ConfigError, match="--balance"):
         _train(tmp_path / "val", protocol="val", balance=True)
     assert not (tmp_path / "val").exists()
+    val = _train(tmp_path / "val2", protocol="val")  # the default never balances under val
+    assert BALANCE_KEY not in val.config and not (val.run_dir / "validation").exists()
 
 
-def test_run_json_as_config_balances_again(balanced):
+def test_default_when_on_skips_benchmarks_with_published_settings(monkeypatch):
+    from zsl_toolkit import balance
+    from zsl_toolkit.data.resolve import load_dataset
+
+    data = load_dataset("synthetic")
+    assert decide(None, data, "test") == (False, "default: off (opt-in, --balance)")
+    monkeypatch.setattr(balance, "BY_DEFAULT", True)
+    assert decide(None, data, "test") == (
+        True,
+        "default: on for datasets without published settings",
+    )
+    for name, on in (("cub", False), ("AWA2", False), ("cub-synth", True), ("my_store", True)):
+        data.name = name
+        assert decide(None, data, "test")[0] is on, name
+    data.name = "cub"
+    assert decide(None, data, "test")[1] == "default: off for cub, which has published settings"
+    assert decide(True, data, "test") == (True, "asked (--balance)")
+    assert decide(False, data, "test")[0] is False
+    assert decide(None, data, "val") == (False, "validation protocol")
+
+
+def test_class_folds_validate_on_disjoint_seen_classes_only():
+    from zsl_toolkit.data.protocol import apply_protocol, fold_problem, validation_classes
+    from zsl_toolkit.data.resolve import load_dataset
+
+    data = load_dataset("synthetic")
+    folds = class_folds(data)
+    assert len(folds) == FOLDS
+    train0, val0, _, _ = validation_classes(data)
+    assert np.array_equal(folds[0][0], train0) and np.array_equal(folds[0][1], val0)
+    vals = [set(v.tolist()) for _, v in folds]
+    assert all(len(v) == val0.size for v in vals)
+    assert not (vals[0] & vals[1]) and not (vals[0] & vals[2]) and not (vals[1] & vals[2])
+    for train, val in folds:
+        assert set(train.tolist()) | set(val.tolist()) == set(data.seen_classes.tolist())
+    # The first fold is exactly the validation protocol; a fold holding a test class is refused.
+    a, b = apply_protocol(data, "val"), fold_problem(data, *folds[0])
+    assert np.array_equal(a.features, b.features) and np.array_equal(a.labels, b.labels)
+    with pytest.raises(ConfigError, match="seen classes"):
+        fold_problem(data, train0, data.unseen_classes[:2])
+
+
+def test_run_json_as_config_balances_again(balanced, tmp_path):
     from zsl_toolkit.settings import run_settings
 
     assert read_record(balanced.run_dir).extra[BALANCE_KEY] is True
@@ -89,10 +169,15 @@ def test_run_json_as_config_balances_again(balanced):
     assert again.balance is True
     off = run_settings(None, None, config_file=balanced.run_dir / "run.json", balance=False)
     assert off.balance is False
+    unbalanced = _train(tmp_path / "off", balance=False)
+    same = run_settings(None, None, config_file=unbalanced.run_dir / "run.json")
+    assert same.balance is False  # --no-balance is repeated too
+    assert run_settings("eszsl", "synthetic").balance is None  # the default: decided per dataset
 
 
 def test_resume_of_a_balanced_run_balances(tmp_path, balanced):
     import shutil
+    from dataclasses import replace
 
     from zsl_toolkit.pipeline import resume
     from zsl_toolkit.runs.record import write_record
@@ -101,6 +186,7 @@ def test_resume_of_a_balanced_run_balances(tmp_path, balanced):
     shutil.copytree(balanced.run_dir, run)
     shutil.rmtree(run / "validation")
     record = read_record(run).updated(status="running", calibration=None)
+    record = replace(record, extra={k: v for k, v in record.extra.items() if k != DECISION_KEY})
     write_record(run, record)
     result = resume(run, quiet=True)
     assert result.record.calibration["gamma"] == balanced.record.calibration["gamma"]
@@ -108,12 +194,78 @@ def test_resume_of_a_balanced_run_balances(tmp_path, balanced):
     assert result.metrics["gzsl"] == balanced.metrics["gzsl"]
 
 
-def test_plateau_gamma_takes_the_middle_of_the_near_best_gammas():
-    gammas = np.array([-np.inf, 0.0, 1.0, 2.0, 3.0, 4.0])
-    u = np.array([0.0, 0.5, 0.80, 0.81, 0.80, 0.9])
-    s = np.array([1.0, 0.9, 0.80, 0.80, 0.81, 0.1])
-    gamma, h = plateau_gamma(gammas, u, s)
-    assert gamma == 2.0 and h == pytest.approx(2 * 0.81 * 0.8 / 1.61)
+def test_plateau_takes_the_middle_of_the_near_best_gammas():
+    grid = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    h = np.array([0.5, 0.80, 0.805, 0.80, 0.2])
+    assert plateau_on_grid(grid, h) == 2.0
+    assert plateau_on_grid(grid, np.array([0.5, 0.9, 0.5, 0.9, 0.2])) == 2.0  # median of 1, 3
+
+
+def _inputs(scores_seen, scores_unseen, labels_seen, labels_unseen):
+    from zsl_toolkit.evaluation.base import EvalInput
+
+    return EvalInput(
+        scores_seen=np.asarray(scores_seen, float),
+        labels_seen=np.asarray(labels_seen),
+        scores_unseen=np.asarray(scores_unseen, float),
+        labels_unseen=np.asarray(labels_unseen),
+        seen_classes=np.array([0]),
+        unseen_classes=np.array([1]),
+        class_names=["a", "b"],
+    )
+
+
+def _profile(switch_u, switch_s, margins):
+    """A one-seen, one-unseen validation model: unseen samples turn unseen (right) above gamma
+    ``switch_u``, seen samples turn unseen (wrong) above ``switch_s``."""
+    from zsl_toolkit.evaluation.calibrated import seen_unseen_curve
+
+    inputs = _inputs([[switch_s, 0.0]], [[switch_u, 0.0]], [0], [1])
+    return {"curve": seen_unseen_curve(inputs), "inputs": inputs, "margins": np.asarray(margins)}
+
+
+def test_h_at_is_gzsl_h_with_gamma_taken_from_seen_scores():
+    inputs = _inputs([[1.0, 0.0]], [[0.5, 0.0]], [0], [1])
+    assert h_at(inputs, 0.0) == 0.0  # the unseen sample goes to the seen class
+    assert h_at(inputs, 0.7) == 1.0  # both right
+    assert h_at(inputs, 1.5) == 0.0  # the seen sample goes unseen too
+
+
+def test_margin_units_carry_a_choice_across_score_scales():
+    # Two validation models whose scores live on a 10x different scale choose the same point
+    # in margin units (switch between 0 and 1 IQR above the median margin).
+    small = _profile(0.5, 2.0, margins=[-1.0, 0.0, 1.0, 2.0, 3.0])  # median 1, IQR 2
+    large = _profile(5.0, 20.0, margins=[-10.0, 0.0, 10.0, 20.0, 30.0])  # median 10, IQR 20
+    final = np.array([0.0, 100.0, 200.0, 300.0, 400.0])  # median 200, IQR 200
+    loc, sc = margin_scale(final)
+    assert (loc, sc) == (200.0, 200.0)
+    z = choose_gamma("z-avg", [small, large], final)
+    assert loc + sc * (0.5 - 1) / 2 < z < loc + sc * (2.0 - 1) / 2  # inside the good interval
+    raw = choose_gamma("raw-avg", [small, large], final)
+    assert raw < 20.0  # raw gammas know nothing of the final model's scale
+    assert choose_gamma("none", [small, large], final) == 0.0
+
+
+def test_leave_one_fold_out_keeps_no_calibration_when_folds_disagree():
+    # Each fold needs a gamma the others rule out: carrying any choice over hurts.
+    folds = [_profile(-3.0, -2.0, [0.0, 1.0, 2.0]), _profile(2.0, 3.0, [0.0, 1.0, 2.0])]
+    assert cv_choice(folds, ("none", "z-avg", "raw-avg")) == "none"
+    assert choose_gamma("cv", folds, np.array([0.0, 1.0, 2.0])) == 0.0
+    agree = [_profile(0.5, 2.0, [0.0, 1.0, 2.0]), _profile(0.6, 2.5, [0.0, 1.0, 2.0])]
+    assert cv_choice(agree, ("none", "z-avg", "raw-avg")) != "none"
+    assert 0.6 < choose_gamma("cv", agree, np.array([0.0, 1.0, 2.0])) < 2.0
+
+
+def test_profile_of_a_trained_model(balanced):
+    from zsl_toolkit.data.protocol import apply_protocol
+
+    run = load_run(balanced.run_dir / "validation")
+    data = apply_protocol(load_run_data(balanced.record), "val")
+    prof = profile(run.method, data)
+    assert prof["margins"].shape == (data.splits["trainval"].size,)
+    gammas, u, s = prof["curve"]
+    assert gammas.shape == u.shape == s.shape
+    assert u[0] == 0.0 and s[-1] == pytest.approx(0.0, abs=1e-9)  # all seen; all unseen
 
 
 def test_calibrate_replaces_an_automatic_gamma(balanced, tmp_path):
@@ -132,6 +284,9 @@ def test_imbalance_notice():
     auto = _record(calibration={"automatic": True, "chosen_on": "validation", "gamma": 1.0})
     line = imbalance_notice({"gzsl": {"U": 0.9, "S": 0.3}}, "r", auto)
     assert "favour unseen classes" in line and "zsl evaluate r --per-class" in line
+    kept_none = _record().with_extra(DECISION_KEY, {"gamma": 0.0})
+    line = imbalance_notice({"gzsl": {"U": 0.1, "S": 0.9}}, "r", kept_none)
+    assert "balancing kept no calibration" in line and "zsl calibrate r --gamma G" in line
 
 
 def test_per_class_accuracy_by_name_in_metrics_and_evaluate(balanced):
@@ -155,10 +310,16 @@ def test_zsl_train_prints_the_balance_and_both_sets_of_numbers(tmp_path):
     args = ["train", "-m", "eszsl", "-d", "synthetic", "-p", "gamma=100", "--seed", "1"]
     result = CliRunner().invoke(cli, [*args, "-q", "--balance", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "balanced on the validation protocol: calibration gamma" in result.stdout
+    assert "balance: calibration gamma" in result.stdout and "3 validation folds" in result.stdout
+    assert "--no-balance turns it off" in result.stdout
     assert "uncalibrated:" in result.stdout and "{" not in result.stdout
     off = CliRunner().invoke(cli, [*args, "-q", "--out", str(tmp_path / "off")])
-    assert off.exit_code == 0 and "balanced" not in off.stdout and "uncalibrated" not in off.stdout
+    assert off.exit_code == 0, off.output
+    assert "balance" not in off.stdout and "uncalibrated" not in off.stdout
+    toy_args = ["train", "-m", "eszsl", "-d", "toy", "-q", "--balance"]
+    toy = CliRunner().invoke(cli, [*toy_args, "--out", str(tmp_path / "toy")])
+    assert toy.exit_code == 0, toy.output
+    assert "balance: not applied (asked, but fewer than 2 validation classes" in toy.stdout
     assert not (tmp_path / "off" / "validation").exists()
 
 

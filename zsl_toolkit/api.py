@@ -69,14 +69,15 @@ def train(
     protocol: str = "test",
     quiet: bool = True,
     dataset_options: dict[str, Any] | None = None,
-    balance: bool = False,
+    balance: bool | None = None,
 ) -> RunResult:
     """Train, evaluate and write a run directory, as ``zsl train`` does (a thin wrapper that
     builds the :class:`~zsl_toolkit.settings.RunSettings` of
     :func:`zsl_toolkit.pipeline.train`); returns the trained
     method, the run directory, its record and metrics. ``params`` override an instance's own
     parameters; ``root`` is the data root of named benchmarks; ``dataset_options`` are keyword
-    arguments of a registered dataset's constructor; ``balance`` as ``zsl train --balance``
+    arguments of a registered dataset's constructor; ``balance`` as ``zsl train --balance`` /
+    ``--no-balance``, None (default) balancing datasets without published settings
     (:mod:`zsl_toolkit.balance`)."""
     from zsl_toolkit.data.container import ZSLData
     from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS

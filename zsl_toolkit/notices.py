@@ -33,6 +33,11 @@ def imbalance_notice(
     calibration = record.calibration or {}
     if record.protocol == "val":
         advice = "a validation run: its calibrated evaluator shows the balance a gamma gives"
+    elif record.extra.get("balancing") and not calibration:
+        advice = (
+            f"balancing kept no calibration (its validation folds disagreed); see `zsl "
+            f"evaluate {run} --per-class` and try `zsl calibrate {run} --gamma G`"
+        )
     elif calibration.get("chosen_on") == "validation":
         advice = (
             f"the gamma chosen on validation did not carry over; see `zsl evaluate {run} "

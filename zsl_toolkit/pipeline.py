@@ -8,6 +8,7 @@ directory.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -19,7 +20,7 @@ import torch
 from zsl_toolkit import balance as balancing
 from zsl_toolkit.balance import BALANCE_KEY
 from zsl_toolkit.data.container import ZSLData
-from zsl_toolkit.data.protocol import apply_protocol, check_protocol
+from zsl_toolkit.data.protocol import apply_protocol, check_protocol, fold_problem
 from zsl_toolkit.data.resolve import load_dataset
 from zsl_toolkit.device import resolve_device
 from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted
@@ -134,6 +135,8 @@ def _train(
     if data is None:
         data = load_dataset(settings.dataset, settings.data_root, options=options)
     loaded, data = data, apply_protocol(data, protocol)
+    balance, reason = balancing.decide(settings.balance, loaded, protocol)
+    settings = replace(settings, balance=balance)
     if run_dir is None:
         run_dir = default_run_dir(settings.method, settings.dataset, config.seed)
     if not made:
@@ -149,8 +152,8 @@ def _train(
         settings.evaluators,
         options,
     )
-    if settings.balance:
-        extra = {**extra, BALANCE_KEY: True}
+    if protocol == "test":
+        extra = {**extra, BALANCE_KEY: balance, balancing.REASON_KEY: reason}
     for key, value in extra.items():
         record = record.with_extra(key, value)
     write_record(run_dir, record)
@@ -159,32 +162,51 @@ def _train(
 
 
 def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunResult:
-    """``result`` calibrated on its configuration's validation run (:mod:`zsl_toolkit.balance`;
-    ``data`` as loaded, before the test protocol); unchanged when the dataset's validation
-    problem is too small to choose on."""
+    """``result`` calibrated by what its configuration's validation runs choose
+    (:mod:`zsl_toolkit.balance`; ``data`` as loaded, before the test protocol): one run per
+    class fold of the seen classes, the first the dataset's ``--protocol val`` run (kept in
+    ``RUN/validation``), the others in a temporary folder. Unchanged when the dataset's
+    validation problem is too small to choose on, or when the rule keeps no calibration."""
     if not balancing.applies(data):
         return result
     start = time.perf_counter()
+    folds = balancing.class_folds(data)
     if not settings.config.quiet:
         print(
-            "balance: training once more under --protocol val to choose the seen/unseen "
+            f"balance: training {len(folds)} validation folds to choose the seen/unseen "
             "calibration",
             file=sys.stderr,
             flush=True,
         )
-    val_dir = result.run_dir / balancing.VALIDATION_RUN
-    val_settings = replace(settings, evaluators=("calibrated",), protocol="val", balance=False)
-    _train(val_settings, val_dir, data, extra={})
-    chosen = balancing.validation_calibration(val_dir)
-    calibration = balancing.calibration_record(chosen, time.perf_counter() - start)
-    record = result.record.updated(calibration=calibration)
+    fold_settings = replace(settings, evaluators=("calibrated",), balance=False)
+    profiles = []
+    for k, (train_classes, val_classes) in enumerate(folds):
+        problem = fold_problem(data, train_classes, val_classes)
+        if k == 0:  # the dataset's own validation problem: kept for inspection
+            val_dir = result.run_dir / balancing.VALIDATION_RUN
+            fold = _train(replace(fold_settings, protocol="val"), val_dir, data, extra={})
+            profiles.append(balancing.profile(fold.method, problem))
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            fold = _train(fold_settings, Path(tmp) / "fold", problem, extra={})
+            profiles.append(balancing.profile(fold.method, problem))
+    margins = balancing.training_margins(result.method, data)
+    decision = balancing.decision_record(
+        profiles, margins, folds, data, time.perf_counter() - start
+    )
+    record = result.record.with_extra(balancing.DECISION_KEY, decision)
+    metrics = result.metrics
+    if decision["gamma"] != 0.0:
+        record = record.updated(calibration=balancing.calibration_record(decision))
+        result.method.calibration_gamma_ = decision["gamma"]  # as a reloaded run applies it
+        metrics = evaluate(result.method, data, tuple(record.evaluators))
+        metrics["uncalibrated"] = {k: v for k, v in result.metrics.items() if k != "train_seconds"}
+        metrics["calibration_gamma"] = decision["gamma"]
+        if "train_seconds" in result.metrics:
+            metrics["train_seconds"] = result.metrics["train_seconds"]
+        write_json(result.run_dir / METRICS_FILE, metrics)
     write_record(result.run_dir, record)
-    metrics = evaluate_run(result.run_dir, tuple(record.evaluators), settings.data_root)
-    if "train_seconds" in result.metrics:
-        metrics["train_seconds"] = result.metrics["train_seconds"]
-    write_json(result.run_dir / METRICS_FILE, metrics)
-    reloaded = load_run(result.run_dir)
-    return RunResult(reloaded.method, reloaded.run_dir, reloaded.record, metrics)
+    return RunResult(result.method, result.run_dir, record, metrics)
 
 
 def resume(

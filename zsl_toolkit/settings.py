@@ -47,8 +47,8 @@ class RunSettings:
     of a registered dataset's constructor; ``select``, when set, the parameters to choose on
     validation first (``"auto"``, ``KEY=v1,v2`` items or ``{KEY: [values]}``): such settings
     are trained by :func:`zsl_toolkit.sweep.select.train_selected`; ``balance``, whether
-    training also chooses the seen/unseen calibration on the validation protocol
-    (:mod:`zsl_toolkit.balance`; test protocol only).
+    training also chooses the seen/unseen calibration on validation class folds (True/False
+    as asked, None for the default: :func:`zsl_toolkit.balance.decide`; test protocol only).
     """
 
     method: str
@@ -60,7 +60,7 @@ class RunSettings:
     protocol: str = "test"
     dataset_options: dict[str, Any] = field(default_factory=dict)
     select: Any = None
-    balance: bool = False
+    balance: bool | None = None
 
 
 def _from_run_record(raw: dict[str, Any], where: str) -> dict[str, Any]:
@@ -83,8 +83,10 @@ def _from_run_record(raw: dict[str, Any], where: str) -> dict[str, Any]:
         "evaluators": list(record.evaluators),
         **{k: train[k] for k in ("seed", "epochs", "batch_size", "device") if k in train},
     }
-    if (record.calibration or {}).get("automatic") or record.extra.get(BALANCE_KEY):
-        out["balance"] = True  # a --balance run: balance again
+    if BALANCE_KEY in record.extra:  # balanced or not, as that run was
+        out["balance"] = bool(record.extra[BALANCE_KEY])
+    elif (record.calibration or {}).get("automatic"):
+        out["balance"] = True
     selection = selection_of(record)
     if selection is not None and "axes" in selection:  # select again, as that run did
         out.update(params=selection.get("given_params") or {}, select=selection["axes"])
@@ -203,5 +205,5 @@ def run_settings(
         or check_protocol(file_cfg.get("protocol", "test"), f"{config_file}: protocol"),
         dataset_options=options,
         select=select or file_cfg.get("select"),
-        balance=balance if balance is not None else bool(file_cfg.get("balance", False)),
+        balance=balance if balance is not None else file_cfg.get("balance"),
     )

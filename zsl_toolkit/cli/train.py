@@ -111,8 +111,8 @@ from zsl_toolkit.cli.common import (
 @click.option(
     "--balance/--no-balance",
     default=None,
-    help="Also choose the seen/unseen calibration on the validation protocol (one more "
-    "training; default off, or the --config file's balance).",
+    help="Choose the seen/unseen calibration on three validation class folds as part of "
+    "training (three more, smaller trainings). Default: off, or the --config file's balance.",
 )
 def train(
     method,
@@ -211,17 +211,36 @@ def _print_run(result: Any, as_json: bool) -> None:
         return
     print_selection(selection)
     click.echo(f"run directory: {result.run_dir}")
-    calibration = result.record.calibration or {}
-    if calibration.get("automatic"):
-        click.echo(
-            f"balanced on the validation protocol: calibration gamma "
-            f"{calibration['gamma']:.4g} (validation H {100 * calibration['validation_H']:.1f}%)"
-        )
+    line = balance_line(result.record)
+    if line:
+        click.echo(line)
     print_metrics({k: v for k, v in result.metrics.items() if k != "uncalibrated"})
     if "uncalibrated" in result.metrics:
         click.echo("uncalibrated:")
         print_metrics(result.metrics["uncalibrated"])
     print_notices(result.metrics, result.run_dir, result.record)
+
+
+def balance_line(record: Any) -> str | None:
+    """One line on what the balancing did for a run that asked for it (None otherwise)."""
+    from zsl_toolkit.balance import BALANCE_KEY, DECISION_KEY, REASON_KEY
+
+    if BALANCE_KEY not in record.extra:
+        return None
+    reason = record.extra.get(REASON_KEY, "")
+    decision = record.extra.get(DECISION_KEY)
+    if not decision:
+        return f"balance: not applied ({reason})" if reason.startswith("asked") else None
+    folds = len(decision["folds"])
+    if decision["gamma"] == 0.0:
+        return (
+            f"balance: on {folds} validation folds no calibration carried over better than "
+            f"none; left uncalibrated ({reason}; --no-balance skips the folds)"
+        )
+    return (
+        f"balance: calibration gamma {decision['gamma']:.4g} chosen on {folds} validation "
+        f"folds ({reason}; --no-balance turns it off)"
+    )
 
 
 def _stop_on_sigterm() -> None:

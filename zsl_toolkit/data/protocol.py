@@ -89,6 +89,26 @@ def validation_classes(data: ZSLData) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return train_classes, val_classes, rows[~in_val], rows[in_val]
 
 
+def fold_problem(data: ZSLData, train_classes: np.ndarray, val_classes: np.ndarray) -> ZSLData:
+    """The validation problem of any class fold: ``train_classes`` trained on (with
+    :data:`TEST_SEEN_FRACTION` of their images held out), ``val_classes`` playing unseen, every
+    other class withheld, built as :func:`apply_protocol` builds ``val`` from the images it
+    draws on (seen classes only: the test classes are refused)."""
+    seen = data.seen_classes
+    fold = np.union1d(train_classes, val_classes)
+    if np.setdiff1d(fold, seen).size or np.intersect1d(train_classes, val_classes).size:
+        raise ConfigError("a validation fold takes disjoint train and validation seen classes")
+    _, _, train_idx, val_idx = validation_classes(data)
+    rows = np.union1d(train_idx, val_idx)  # the images the validation protocol draws on
+    labels = data.labels
+    train_rows = rows[np.isin(labels[rows], train_classes)]
+    val_rows = np.sort(rows[np.isin(labels[rows], val_classes)])
+    trainval, test_seen = _hold_out(labels, train_rows, np.sort(train_classes))
+    return _restrict(
+        data, trainval, test_seen, val_rows, np.sort(train_classes), np.sort(val_classes)
+    )
+
+
 def _hold_out(
     labels: np.ndarray, rows: np.ndarray, classes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

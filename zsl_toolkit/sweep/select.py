@@ -267,6 +267,7 @@ def _finish(
         data_root=root,
         evaluators=tuple(record.evaluators),
         protocol=record.protocol,
+        balance=False,  # chosen on validation already; not combined with balancing
     )
     return train_into(final, run_dir, data=data, extra={SELECTION_KEY: sel})
 

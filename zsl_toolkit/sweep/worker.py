@@ -82,6 +82,7 @@ def run_trial(payload: dict[str, Any], train: Trainer | None = None) -> dict[str
                 protocol=cfg.get("protocol", "test"),
                 quiet=True,
                 select=cfg.get("select"),
+                balance=bool(cfg.get("balance", False)),
             )
             data = _dataset(settings.dataset, settings.data_root)
             result = train(settings, out=run_dir, data=data)
