@@ -215,6 +215,11 @@ class Method(ABC):
     #: always keep the plain run's setting. A subclass's declaration replaces its parent's.
     #: Empty: nothing worth choosing per dataset.
     select_candidates: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    #: Parameters added after trials were recorded, with the value that reproduces the
+    #: behaviour from before they existed: a sweep leaves such a parameter out of a trial's
+    #: resolved config (its identity) while it holds that value, so finished trials keep their
+    #: ids and resume instead of training again.
+    identity_defaults: ClassVar[dict[str, Any]] = {}
     #: Parameter values that make training small enough for tests and quick checks (the
     #: conformance kit and the test suites use them); not a recommended setting.
     quick_params: ClassVar[dict[str, Any]] = {}

@@ -122,6 +122,14 @@ def expand(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
 
 
+def _identity_params(instance: Any) -> dict[str, Any]:
+    """The method's parameters as a trial's resolved config holds them: every one, defaults
+    included, except those of :attr:`~zsl_toolkit.methods.Method.identity_defaults` at the
+    value that reproduces the time before they existed."""
+    late = getattr(type(instance), "identity_defaults", {})
+    return {k: v for k, v in instance.get_params().items() if not (k in late and v == late[k])}
+
+
 def _as_spelled(path: str | Path) -> str:
     """A path as the sweep spells it, normalised (``./a/../b`` reads ``b``), for hashing."""
     return os.path.normpath(os.path.expanduser(path))
@@ -278,7 +286,7 @@ def plan_trials(config: SweepConfig) -> list[Trial]:
                     resolved = canonical(
                         {
                             "method": entry.method,
-                            "params": instance.get_params(),
+                            "params": _identity_params(instance),
                             "dataset": spec,
                             "data_root": root,
                             "seed": seed,

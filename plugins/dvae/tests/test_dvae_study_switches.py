@@ -128,3 +128,21 @@ def test_sc_anchors_trains_the_attribute_encoder_through_l_sc():
     grads = [p.grad for p in m.attribute_encoder.parameters()]
     assert any(g is not None and g.abs().sum() > 0 for g in grads)
     assert all(p.grad is None for p in m.visual_auxiliary.parameters())
+
+
+def test_sc_anchors_off_keeps_trial_ids_from_before_it_existed(tmp_path, monkeypatch):
+    """``identity_defaults``: at its old behaviour a later parameter stays out of a trial's
+    resolved config, so trials recorded before it existed keep their ids; on, it enters."""
+    from zsl_toolkit.sweep import load_sweep_config, plan_trials
+
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(
+        '[sweep]\nname = "s"\nseeds = [0]\ndatasets = ["toy"]\n\n'
+        '[methods.off]\nmethod = "dvae"\n\n'
+        '[methods.on]\nmethod = "dvae"\nsc_anchors = true\n'
+    )
+    off, on = plan_trials(load_sweep_config(cfg))
+    assert "sc_anchors" not in off.config["params"]
+    assert on.config["params"]["sc_anchors"] is True
+    assert "gamma_start" in off.config["params"]  # other defaults stay in the identity
