@@ -26,11 +26,12 @@ import numpy as np
 
 from zsl_toolkit.data.protocol import apply_protocol
 from zsl_toolkit.data.registry import dataset_registry
+from zsl_toolkit.evaluation.metrics import harmonic_mean, per_class_accuracy
 
 
-def per_class_accuracy(pred: np.ndarray, truth: np.ndarray) -> float:
+def mean_class_accuracy(pred: np.ndarray, truth: np.ndarray) -> float:
     """Mean over the classes present in ``truth`` of each class's accuracy."""
-    return float(np.mean([np.mean(pred[truth == c] == c) for c in np.unique(truth)]))
+    return float(np.mean(list(per_class_accuracy(pred, truth, np.unique(truth)).values())))
 
 
 def nearest(x: np.ndarray, means: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -55,15 +56,15 @@ def proxies(data, ridge: float = 10.0) -> dict[str, float]:
     w = np.linalg.solve(a.T @ a + ridge * np.eye(a.shape[1]), a.T @ means)
     protos = att[unseen] @ w
     both, labels = np.concatenate([means, protos]), np.concatenate([seen, unseen])
-    u = per_class_accuracy(nearest(x[unseen_test], both, labels), y[unseen_test])
-    s = per_class_accuracy(nearest(x[seen_test], both, labels), y[seen_test])
+    u = mean_class_accuracy(nearest(x[unseen_test], both, labels), y[unseen_test])
+    s = mean_class_accuracy(nearest(x[seen_test], both, labels), y[seen_test])
     return {
-        "nearest_mean_S": per_class_accuracy(nearest(x[seen_test], means, seen), y[seen_test]),
+        "nearest_mean_S": mean_class_accuracy(nearest(x[seen_test], means, seen), y[seen_test]),
         "chance_S": 1.0 / seen.size,
         "U": u,
         "S": s,
-        "H": 2 * u * s / (u + s) if u + s > 0 else 0.0,
-        "T1": per_class_accuracy(nearest(x[unseen_test], protos, unseen), y[unseen_test]),
+        "H": harmonic_mean(u, s),
+        "T1": mean_class_accuracy(nearest(x[unseen_test], protos, unseen), y[unseen_test]),
     }
 
 

@@ -58,8 +58,10 @@ def margin_scale(margins: np.ndarray) -> tuple[float, float]:
 
 
 def h_curve(curve: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    from zsl_toolkit.evaluation.metrics import harmonic_means
+
     _, u, s = curve
-    return np.where(u + s > 0, 2 * u * s / np.where(u + s > 0, u + s, 1), 0.0)
+    return harmonic_means(u, s)
 
 
 def h_on_grid(curve: tuple[np.ndarray, np.ndarray, np.ndarray], grid: np.ndarray) -> np.ndarray:

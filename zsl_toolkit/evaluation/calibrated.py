@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from zsl_toolkit.evaluation.base import EvalInput, Evaluator
-from zsl_toolkit.evaluation.metrics import harmonic_mean
+from zsl_toolkit.evaluation.metrics import harmonic_mean, harmonic_means
 
 MAX_CURVE_POINTS = 201
 
@@ -71,7 +71,7 @@ class CalibratedStackingEvaluator(Evaluator):
 
     def evaluate(self, data: EvalInput) -> dict[str, Any]:
         gammas, u, s = seen_unseen_curve(data)
-        h = np.where(u + s > 0, 2 * u * s / np.where(u + s > 0, u + s, 1), 0.0)
+        h = harmonic_means(u, s)
         best = int(np.argmax(h))
         ausuc = float(np.trapezoid(s, u)) if hasattr(np, "trapezoid") else float(np.trapz(s, u))
         keep = np.unique(np.linspace(0, len(u) - 1, min(len(u), MAX_CURVE_POINTS)).astype(int))

@@ -20,3 +20,8 @@ def per_class_accuracy(
 def harmonic_mean(u: float, s: float) -> float:
     """H = 2US / (U + S), 0 when both are 0."""
     return 2.0 * u * s / (u + s) if (u + s) > 0 else 0.0
+
+
+def harmonic_means(u: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """:func:`harmonic_mean` of each pair of a seen-unseen curve's points."""
+    return np.where(u + s > 0, 2 * u * s / np.where(u + s > 0, u + s, 1), 0.0)
