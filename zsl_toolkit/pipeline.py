@@ -182,13 +182,12 @@ def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunRes
     profiles = []
     for k, (train_classes, val_classes) in enumerate(folds):
         problem = fold_problem(data, train_classes, val_classes)
-        if k == 0:  # the dataset's own validation problem: kept for inspection
-            val_dir = result.run_dir / balancing.VALIDATION_RUN
-            fold = _train(replace(fold_settings, protocol="val"), val_dir, data, extra={})
-            profiles.append(balancing.profile(fold.method, problem))
-            continue
         with tempfile.TemporaryDirectory() as tmp:
-            fold = _train(fold_settings, Path(tmp) / "fold", problem, extra={})
+            if k == 0:  # the dataset's own validation problem: kept for inspection
+                val_dir = result.run_dir / balancing.VALIDATION_RUN
+                fold = _train(replace(fold_settings, protocol="val"), val_dir, data, extra={})
+            else:
+                fold = _train(fold_settings, Path(tmp) / "fold", problem, extra={})
             profiles.append(balancing.profile(fold.method, problem))
     margins = balancing.training_margins(result.method, data)
     decision = balancing.decision_record(
