@@ -10,6 +10,7 @@ from zsl_toolkit.data.protocol import (
     TEST_SEEN_FRACTION,
     apply_protocol,
     check_protocol,
+    selection_protocol,
 )
 from zsl_toolkit.data.resolve import load_dataset
 from zsl_toolkit.errors import ConfigError, DataError
@@ -126,7 +127,40 @@ def test_overlapping_or_leaking_train_val_splits_are_refused():
 
 
 def test_unknown_protocol_is_a_config_error():
-    with pytest.raises(ConfigError, match="protocol: expected one of test, val, got 'dev'"):
+    with pytest.raises(ConfigError, match="protocol: expected one of test, val, inner, got 'dev'"):
         check_protocol("dev", "protocol")
     with pytest.raises(ConfigError):
         apply_protocol(load_dataset("toy"), "dev")
+
+
+@pytest.mark.parametrize("name", ["toy", "digits"])
+def test_inner_protocol_is_the_validation_problem_of_the_validation_problem(name):
+    """``inner`` sees only the validation problem's train classes: neither the validation
+    classes nor the test classes (names, attribute vectors or images) are in it."""
+    full = load_dataset(name)
+    val = apply_protocol(full, "val")
+    inner = apply_protocol(full, "inner")
+    _check_val_problem(val, inner)
+    assert set(inner.class_names) == _names(val, val.seen_classes)
+    assert not set(inner.class_names) & _names(full, full.unseen_classes)
+    assert not set(inner.class_names) & _names(val, val.unseen_classes)
+    for row in inner.class_embeddings:
+        for k in (
+            *full.unseen_classes,
+            *[full.class_names.index(n) for n in _names(val, val.unseen_classes)],
+        ):
+            assert not np.array_equal(row, full.class_embeddings[k])
+    assert inner.extra["protocol"] == "inner"
+    assert int(inner.extra["withheld_classes"]) == full.n_classes - inner.n_classes
+    assert "(inner validation protocol)" in inner.source
+    # Deterministic, like every protocol.
+    again = apply_protocol(full, "inner")
+    assert np.array_equal(again.features, inner.features)
+    assert np.array_equal(again.labels, inner.labels)
+
+
+def test_selection_protocol_is_one_level_inside_the_reported_one():
+    assert selection_protocol("test") == "val"
+    assert selection_protocol("val") == "inner"
+    with pytest.raises(ConfigError, match="--select under --protocol inner"):
+        selection_protocol("inner")

@@ -168,6 +168,63 @@ def test_the_choice_does_not_depend_on_the_test_split(tmp_path):
     assert results[0].metrics["gzsl"] != results[1].metrics["gzsl"]
 
 
+def test_a_run_reported_on_validation_chooses_on_the_inner_protocol(tmp_path):
+    """Under ``--protocol val`` the candidates train on ``inner``: perturbing the validation
+    classes' images and attributes changes the reported validation H, not the choice."""
+    from dataclasses import replace
+
+    from zsl_toolkit.data.hdf5 import save_h5
+    from zsl_toolkit.data.protocol import apply_protocol, validation_classes
+    from zsl_toolkit.data.resolve import load_dataset
+
+    data = load_dataset("toy")
+    save_h5(data, tmp_path / "a.h5")
+    _, val_classes, _, val_rows = validation_classes(data)
+    rng = np.random.default_rng(1)
+    features = data.features.copy()
+    features[val_rows] = rng.normal(size=features[val_rows].shape).astype(np.float32)
+    embeddings = data.class_embeddings.copy()
+    embeddings[val_classes] = rng.permutation(embeddings[val_classes])
+    save_h5(replace(data, features=features, class_embeddings=embeddings), tmp_path / "b.h5")
+    assert apply_protocol(data, "inner").n_classes < apply_protocol(data, "val").n_classes
+
+    sels, metrics = [], []
+    for name in ("a", "b"):
+        run = tmp_path / f"run-{name}"
+        result = zsl(
+            "train",
+            "-m",
+            "eszsl",
+            "-d",
+            tmp_path / f"{name}.h5",
+            "--device",
+            "cpu",
+            "-q",
+            "--protocol",
+            "val",
+            "--select",
+            "gamma=1,100,1000",
+            "-o",
+            run,
+        )
+        assert result.exit_code == 0, result.output
+        record = _record(run)
+        assert record["protocol"] == "val"
+        sels.append(record["selection"])
+        metrics.append(json.loads((run / "metrics.json").read_text())["gzsl"])
+        for cand in _val_runs(run).values():
+            assert cand["run"]["protocol"] == "inner"
+        info = zsl("info", run)
+        assert "selection on the inner protocol" in info.output, info.output
+    a, b = sels
+    assert a["protocol"] == b["protocol"] == "inner"
+    assert a["chosen"] == b["chosen"]
+    assert [c["metrics"]["gzsl"] for c in a["candidates"]] == [
+        c["metrics"]["gzsl"] for c in b["candidates"]
+    ]
+    assert metrics[0] != metrics[1]
+
+
 def test_ties_go_to_the_default_else_the_first_listed():
     def cand(h: float, default: bool = False) -> dict:
         return {"metrics": {"gzsl": {"H": h}}, "default": default}

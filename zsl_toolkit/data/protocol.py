@@ -16,6 +16,12 @@ Which classes validate:
   :data:`PROTOCOL_SEED`. That seed belongs to the protocol, not to training, so every run of
   every method validates on the same classes.
 
+``inner`` is the validation protocol applied once more, to the validation problem: its train
+classes split by the fraction rule into inner train and inner validation classes, the
+validation classes withheld as well. A choice made under ``inner`` has seen neither the
+validation nor the test classes, so a run *reported* on ``val`` can choose its own settings
+there (``zsl train --protocol val --select``) without its validation H flattering the choice.
+
 Splits under ``val``: ``test_unseen`` holds every image of the validation classes;
 ``test_seen`` holds a seeded :data:`TEST_SEEN_FRACTION` of each train class's images (as
 xlsa17's ``test_seen`` holds 20% of each seen class), ``trainval`` the rest. Class order, names
@@ -29,7 +35,9 @@ import numpy as np
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.errors import ConfigError, DataError
 
-PROTOCOLS = ("test", "val")
+PROTOCOLS = ("test", "val", "inner")
+#: Where a run reported under a protocol chooses its settings (``--select``).
+SELECTION_PROTOCOLS = {"test": "val", "val": "inner"}
 PROTOCOL_SEED = 20180101
 VAL_CLASS_FRACTION = 0.2
 TEST_SEEN_FRACTION = 0.2
@@ -42,14 +50,32 @@ def check_protocol(value: object, where: str) -> str:
     return str(value)
 
 
+def selection_protocol(protocol: str) -> str:
+    """The protocol on which a run reported under ``protocol`` chooses its settings."""
+    check_protocol(protocol, "protocol")
+    if protocol not in SELECTION_PROTOCOLS:
+        raise ConfigError(
+            f"--select under --protocol {protocol}: nothing is left to choose on; "
+            f"select under {' or '.join(SELECTION_PROTOCOLS)}"
+        )
+    return SELECTION_PROTOCOLS[protocol]
+
+
 def apply_protocol(data: ZSLData, protocol: str = "test") -> ZSLData:
-    """``data`` under ``protocol``: itself for ``test``, the validation problem for ``val``."""
+    """``data`` under ``protocol``: itself for ``test``, the validation problem for ``val``,
+    the validation problem of that for ``inner``."""
     check_protocol(protocol, "protocol")
     if protocol == "test":
         return data
+    if protocol == "inner":
+        return _validation_problem(_validation_problem(data, "val"), "inner")
+    return _validation_problem(data, "val")
+
+
+def _validation_problem(data: ZSLData, label: str) -> ZSLData:
     train_classes, val_classes, train_idx, val_idx = validation_classes(data)
     trainval, test_seen = _hold_out(data.labels, train_idx, train_classes)
-    return _restrict(data, trainval, test_seen, val_idx, train_classes, val_classes)
+    return _restrict(data, trainval, test_seen, val_idx, train_classes, val_classes, label)
 
 
 def validation_classes(data: ZSLData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -132,6 +158,7 @@ def _restrict(
     test_unseen: np.ndarray,
     train_classes: np.ndarray,
     val_classes: np.ndarray,
+    label: str = "val",
 ) -> ZSLData:
     """The rows and classes of the validation problem only, labels renumbered in class order."""
     keep_classes = np.union1d(train_classes, val_classes)
@@ -141,10 +168,11 @@ def _restrict(
     n_tv, n_ts = trainval.size, test_seen.size
     order = np.arange(rows.size)
     extra = dict(data.extra)
+    withheld = data.n_classes - keep_classes.size + int(data.extra.get("withheld_classes", 0))
     extra.update(
-        protocol="val",
+        protocol=label,
         val_classes=",".join(data.class_names[k] for k in val_classes),
-        withheld_classes=str(data.n_classes - keep_classes.size),
+        withheld_classes=str(withheld),
     )
     return ZSLData(
         features=data.features[rows],
@@ -157,6 +185,13 @@ def _restrict(
             "test_unseen": order[n_tv + n_ts :],
         },
         name=data.name,
-        source=f"{data.source or data.name} (validation protocol)",
+        source=_source(data, label),
         extra=extra,
     )
+
+
+def _source(data: ZSLData, label: str) -> str:
+    where = data.source or data.name
+    if label == "inner":
+        return f"{where.removesuffix(' (validation protocol)')} (inner validation protocol)"
+    return f"{where} (validation protocol)"

@@ -31,7 +31,7 @@ SCHEMA_VERSION = 1
 #: The evaluators of a run recorded before ``run.json`` named them: the built-in defaults.
 LEGACY_EVALUATORS = DEFAULT_EVALUATORS
 
-_PROTOCOLS = ("test", "val")
+_PROTOCOLS = ("test", "val", "inner")
 
 
 @dataclass(frozen=True)

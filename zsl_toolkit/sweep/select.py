@@ -2,7 +2,8 @@
 on the test protocol: one run directory that holds all of it (``zsl train --select``).
 
 The candidates are a sweep (:mod:`zsl_toolkit.sweep`) of one method, one dataset and one seed
-under ``--protocol val``, run by the sweep's executors into ``RUN_DIR/selection/`` (its trials
+under ``--protocol val`` (under ``inner`` when the run itself is reported under ``val``, so the
+reported validation H is not the one that chose), run by the sweep's executors into ``RUN_DIR/selection/`` (its trials
 are ordinary run directories). That gives the sweep's parallelism (``jobs``, Ray), its resume
 (a completed candidate is never retrained) and its failure records for free. The validation
 protocol (:mod:`zsl_toolkit.data.protocol`) removes the test classes and their images before
@@ -49,7 +50,8 @@ if TYPE_CHECKING:
 def _sweep_config(
     method: str, dataset: str, sel: Mapping[str, Any], train: Mapping[str, Any]
 ) -> Any:
-    """The candidates as a one-method, one-dataset, one-seed sweep under ``val``."""
+    """The candidates as a one-method, one-dataset, one-seed sweep under the selection's
+    protocol (``val``; ``inner`` for a run reported under ``val``)."""
     from zsl_toolkit.sweep.config import DatasetEntry, MethodEntry, SweepConfig
 
     fixed = {k: [v] for k, v in sel["given_params"].items()}
@@ -71,7 +73,7 @@ def _sweep_config(
         evaluators=tuple(sel["evaluators"]),
         device=train.get("device", "auto"),
         data_root=sel.get("data_root"),
-        protocols=("val",),
+        protocols=(sel.get("protocol", "val"),),
     )
 
 
@@ -105,7 +107,7 @@ def train_selected(
 
     Everything is validated before the run directory is created.
     """
-    from zsl_toolkit.data.protocol import apply_protocol, check_protocol
+    from zsl_toolkit.data.protocol import apply_protocol, check_protocol, selection_protocol
     from zsl_toolkit.data.resolve import load_dataset
     from zsl_toolkit.methods.registry import method_registry
     from zsl_toolkit.runs.create import start_record
@@ -116,6 +118,7 @@ def train_selected(
     from zsl_toolkit.sweep.plan import canonical, plan_trials
 
     protocol = check_protocol(settings.protocol, "protocol")
+    chosen_on = selection_protocol(protocol)
     if settings.balance:
         raise ConfigError(
             "--select with --balance: not combined; calibrate the selected run afterwards "
@@ -138,7 +141,7 @@ def train_selected(
     make_executor(kind, jobs, threads, ray_address)  # validates the options; starts nothing
     sel: dict[str, Any] = {
         "status": "running",
-        "protocol": "val",
+        "protocol": chosen_on,
         "criterion": ".".join(CRITERION),
         "rule": "highest validation H; a tie goes to the default, else the first listed",
         "axes": axes,
