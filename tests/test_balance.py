@@ -194,6 +194,43 @@ def test_resume_of_a_balanced_run_balances(tmp_path, balanced):
     assert result.metrics["gzsl"] == balanced.metrics["gzsl"]
 
 
+def test_interrupted_balancing_resumes_from_its_completed_folds(tmp_path, balanced, monkeypatch):
+    """Stopped while training the second fold: the message points at the run itself, the
+    finished fold is kept and not retrained on resume, and the result equals an uninterrupted
+    balanced run."""
+    from zsl_toolkit import pipeline
+    from zsl_toolkit.errors import TrainingInterrupted
+
+    real = pipeline._fold_run
+    calls: list[str] = []
+
+    def stopping(fold_dir, *args, **kwargs):
+        calls.append(fold_dir.name)
+        if fold_dir.name == "validation-fold-2" and calls.count(fold_dir.name) == 1:
+            raise TrainingInterrupted("stopped")
+        return real(fold_dir, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_fold_run", stopping)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingInterrupted) as stop:
+        _train(run, balance=True)
+    message = str(stop.value)
+    assert "fold 2 of 3" in message and f"zsl train --resume {run}" in message
+    assert read_record(run / "validation").complete
+    assert DECISION_KEY not in read_record(run).extra
+    first = (run / "validation" / "model.pt").stat().st_mtime_ns
+
+    result = pipeline.resume(run, quiet=True)
+    assert (run / "validation" / "model.pt").stat().st_mtime_ns == first  # reused
+    assert all(
+        (run / name / "run.json").is_file() for name in ("validation-fold-2", "validation-fold-3")
+    )
+    assert result.record.calibration["gamma"] == balanced.record.calibration["gamma"]
+    assert result.metrics["gzsl"] == balanced.metrics["gzsl"]
+    with pytest.raises(Exception, match="already completed"):
+        pipeline.resume(run, quiet=True)
+
+
 def test_plateau_takes_the_middle_of_the_near_best_gammas():
     grid = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     h = np.array([0.5, 0.80, 0.805, 0.80, 0.2])

@@ -12,7 +12,8 @@ default).
 How: the same configuration is trained on :data:`FOLDS` class folds of the seen classes
 (:func:`class_folds`: the dataset's ``--protocol val`` problem, then further folds of as many
 validation classes; test classes withheld, :func:`zsl_toolkit.data.protocol.fold_problem`).
-The first is kept as ``RUN/validation``. A single validation model's best gamma did not carry
+The first is kept as ``RUN/validation``, the others as ``RUN/validation-fold-2`` and ``-3``
+(so an interrupted balancing resumes from the completed folds). A single validation model's best gamma did not carry
 over to the final model (wrong sign on 4 of 16 runs in ``benchmarks/results/own_images.md``),
 so the folds' curves are carried over by the rule :data:`RULE` of
 :mod:`zsl_toolkit.calibration_transfer`, chosen on nested folds of validation data
@@ -55,6 +56,13 @@ MIN_VALIDATION_CLASSES = 2
 VALIDATION_RUN = "validation"
 """The first validation fold's run (the dataset's ``--protocol val``) inside the balanced run's
 directory."""
+
+
+def fold_dir_name(k: int) -> str:
+    """The folder of fold ``k`` (from 0) inside the balanced run's directory."""
+    return VALIDATION_RUN if k == 0 else f"{VALIDATION_RUN}-fold-{k + 1}"
+
+
 FOLDS = 3
 """Validation folds trained per balanced run (the first is the dataset's validation problem)."""
 FOLD_SEED = 20180103

@@ -7,8 +7,8 @@ directory.
 
 from __future__ import annotations
 
+import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -165,8 +165,9 @@ def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunRes
     """``result`` calibrated by what its configuration's validation runs choose
     (:mod:`zsl_toolkit.balance`; ``data`` as loaded, before the test protocol): one run per
     class fold of the seen classes, the first the dataset's ``--protocol val`` run (kept in
-    ``RUN/validation``), the others in a temporary folder. Unchanged when the dataset's
-    validation problem is too small to choose on, or when the rule keeps no calibration."""
+    ``RUN/validation``), the others in ``RUN/validation-fold-K``; a resumed balancing reuses
+    the completed folds. Unchanged when the dataset's validation problem is too small to
+    choose on, or when the rule keeps no calibration."""
     if not balancing.applies(data):
         return result
     start = time.perf_counter()
@@ -182,13 +183,16 @@ def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunRes
     profiles = []
     for k, (train_classes, val_classes) in enumerate(folds):
         problem = fold_problem(data, train_classes, val_classes)
-        with tempfile.TemporaryDirectory() as tmp:
-            if k == 0:  # the dataset's own validation problem: kept for inspection
-                val_dir = result.run_dir / balancing.VALIDATION_RUN
-                fold = _train(replace(fold_settings, protocol="val"), val_dir, data, extra={})
-            else:
-                fold = _train(fold_settings, Path(tmp) / "fold", problem, extra={})
-            profiles.append(balancing.profile(fold.method, problem))
+        fold_dir = result.run_dir / balancing.fold_dir_name(k)
+        try:
+            fold = _fold_run(fold_dir, fold_settings, data if k == 0 else problem, k == 0)
+        except TrainingInterrupted:
+            raise TrainingInterrupted(
+                f"interrupted while balancing (validation fold {k + 1} of {len(folds)}); "
+                f"completed folds are kept in {result.run_dir}; "
+                f"continue with: zsl train --resume {result.run_dir}"
+            ) from None
+        profiles.append(balancing.profile(fold.method, problem))
     margins = balancing.training_margins(result.method, data)
     decision = balancing.decision_record(
         profiles, margins, folds, data, time.perf_counter() - start
@@ -208,6 +212,23 @@ def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunRes
     return RunResult(result.method, result.run_dir, record, metrics)
 
 
+def _fold_run(fold_dir: Path, settings: RunSettings, data: ZSLData, own_val: bool) -> RunResult:
+    """One balancing fold: reloaded when a completed run of it is there (a resumed balancing),
+    else trained afresh (a fold interrupted midway starts over). The first fold is the
+    dataset's own ``--protocol val`` run; the others train on their fold problem as given."""
+    if (fold_dir / RUN_FILE).is_file():
+        if read_record(fold_dir).complete:
+            return load_run(fold_dir)
+        shutil.rmtree(fold_dir)
+    if own_val:
+        return _train(replace(settings, protocol="val"), fold_dir, data, extra={})
+    return _train(settings, fold_dir, data, extra={})
+
+
+def _balancing_unfinished(record: RunRecord) -> bool:
+    return bool(record.extra.get(BALANCE_KEY)) and balancing.DECISION_KEY not in record.extra
+
+
 def resume(
     run_dir: str | Path,
     *,
@@ -219,7 +240,7 @@ def resume(
     of an uninterrupted run with the same seed (on CPU)."""
     run_dir = Path(run_dir)
     record = read_record(run_dir)
-    if record.complete:
+    if record.complete and not _balancing_unfinished(record):
         raise RunDirError(f"{run_dir}: training already completed; nothing to resume")
     if record.status == SELECTING:
         raise RunDirError(
@@ -233,7 +254,10 @@ def resume(
         raise RunDirError(f"{run_dir / RUN_FILE}: incomplete run record ({exc})") from None
     data = load_run_data(record, root)
     chosen = evaluators or record.evaluators
-    result = _run(instance, data, config, run_dir, record, chosen, resume=True)
+    if record.complete:  # interrupted while balancing: the model itself is done
+        result = load_run(run_dir)
+    else:
+        result = _run(instance, data, config, run_dir, record, chosen, resume=True)
     if not record.extra.get(BALANCE_KEY):
         return result
     settings = RunSettings(
