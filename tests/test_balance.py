@@ -231,6 +231,27 @@ def test_interrupted_balancing_resumes_from_its_completed_folds(tmp_path, balanc
         pipeline.resume(run, quiet=True)
 
 
+def test_calibrate_target_validation_chooses_as_balancing_does(tmp_path, balanced):
+    """`zsl calibrate RUN --target validation` on an unbalanced run gives the gamma and the
+    metrics a --balance run of the same configuration gets, with the folds kept."""
+    from zsl_toolkit.editing import calibrate_run
+
+    plain = _train(tmp_path / "plain")
+    assert plain.record.calibration is None
+    result = calibrate_run(plain.run_dir, target="validation", out=tmp_path / "cal")
+    info = result.record.calibration
+    decision = balanced.record.extra[DECISION_KEY]
+    assert info["gamma"] == decision["gamma"] != 0.0
+    assert info["chosen_on"] == "validation" and info["automatic"] is False
+    assert (
+        result.record.extra[DECISION_KEY]["leave_one_fold_out_H"]
+        == (decision["leave_one_fold_out_H"])
+    )
+    for name in ("validation", "validation-fold-2", "validation-fold-3"):
+        assert read_record(tmp_path / "cal" / name).complete
+    assert result.metrics["gzsl"] == balanced.metrics["gzsl"]
+
+
 def test_plateau_takes_the_middle_of_the_near_best_gammas():
     grid = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     h = np.array([0.5, 0.80, 0.805, 0.80, 0.2])

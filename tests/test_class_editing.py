@@ -200,19 +200,26 @@ def test_calibration_subtracts_gamma_from_seen_scores(eszsl_run, tmp_path):
     assert "calibration" not in json.loads((eszsl_run.run_dir / RUN_FILE).read_text())
 
 
-def test_calibration_on_the_validation_protocol(eszsl_run, tmp_path):
+def test_calibration_on_a_validation_run(eszsl_run, tmp_path):
     from zsl_toolkit.editing import calibrate_run, validation_gamma
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.settings import RunSettings
+    from zsl_toolkit.training import TrainConfig
 
-    result = calibrate_run(eszsl_run.run_dir, target="validation", out=tmp_path / "cal")
-    info = result.config["calibration"]
-    val_dir = tmp_path / "cal" / "validation"
-    val = json.loads((val_dir / RUN_FILE).read_text())
-    assert val["protocol"] == "val" and val["params"] == eszsl_run.config["params"]
+    config = TrainConfig(device="cpu", quiet=True)
+    settings = RunSettings(
+        "eszsl", "toy", ESZSL, config, protocol="val", evaluators=("calibrated",)
+    )
+    val_dir = train(settings, out=tmp_path / "val").run_dir
+    given = calibrate_run(eszsl_run.run_dir, validation_run=val_dir, out=tmp_path / "cal")
+    info = given.config["calibration"]
     assert info["chosen_on"] == "validation" and math.isfinite(info["gamma"])
     # the gamma is the validation run's best-H calibration, not one chosen on test data
     assert validation_gamma(val_dir)["gamma"] == info["gamma"]
-    given = calibrate_run(eszsl_run.run_dir, validation_run=val_dir, out=tmp_path / "cal2")
-    assert given.config["calibration"]["gamma"] == info["gamma"]
+    # toy's validation problem has one validation class: nothing for the folds to choose on
+    with pytest.raises(ConfigError, match="fewer than 2 validation classes"):
+        calibrate_run(eszsl_run.run_dir, target="validation", out=tmp_path / "cal2")
+    assert not (tmp_path / "cal2").exists()
 
 
 def test_text_description_uses_the_runs_text_encoder(tmp_path):

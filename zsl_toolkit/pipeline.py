@@ -162,41 +162,13 @@ def _train(
 
 
 def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunResult:
-    """``result`` calibrated by what its configuration's validation runs choose
-    (:mod:`zsl_toolkit.balance`; ``data`` as loaded, before the test protocol): one run per
-    class fold of the seen classes, the first the dataset's ``--protocol val`` run (kept in
-    ``RUN/validation``), the others in ``RUN/validation-fold-K``; a resumed balancing reuses
-    the completed folds. Unchanged when the dataset's validation problem is too small to
-    choose on, or when the rule keeps no calibration."""
+    """``result`` calibrated by what its configuration's validation folds choose
+    (:func:`balancing_decision`; ``data`` as loaded, before the test protocol). Unchanged when
+    the dataset's validation problem is too small to choose on, or when the rule keeps no
+    calibration."""
     if not balancing.applies(data):
         return result
-    start = time.perf_counter()
-    folds = balancing.class_folds(data)
-    if not settings.config.quiet:
-        print(
-            f"balance: training {len(folds)} validation folds to choose the seen/unseen "
-            "calibration",
-            file=sys.stderr,
-            flush=True,
-        )
-    fold_settings = replace(settings, evaluators=("calibrated",), balance=False)
-    profiles = []
-    for k, (train_classes, val_classes) in enumerate(folds):
-        problem = fold_problem(data, train_classes, val_classes)
-        fold_dir = result.run_dir / balancing.fold_dir_name(k)
-        try:
-            fold = _fold_run(fold_dir, fold_settings, data if k == 0 else problem, k == 0)
-        except TrainingInterrupted:
-            raise TrainingInterrupted(
-                f"interrupted while balancing (validation fold {k + 1} of {len(folds)}); "
-                f"completed folds are kept in {result.run_dir}; "
-                f"continue with: zsl train --resume {result.run_dir}"
-            ) from None
-        profiles.append(balancing.profile(fold.method, problem))
-    margins = balancing.training_margins(result.method, data)
-    decision = balancing.decision_record(
-        profiles, margins, folds, data, time.perf_counter() - start
-    )
+    decision = balancing_decision(result.method, settings, data, result.run_dir)
     record = result.record.with_extra(balancing.DECISION_KEY, decision)
     metrics = result.metrics
     if decision["gamma"] != 0.0:
@@ -210,6 +182,43 @@ def _balanced(result: RunResult, settings: RunSettings, data: ZSLData) -> RunRes
         write_json(result.run_dir / METRICS_FILE, metrics)
     write_record(result.run_dir, record)
     return RunResult(result.method, result.run_dir, record, metrics)
+
+
+def balancing_decision(
+    method: Method, settings: RunSettings, data: ZSLData, run_dir: Path
+) -> dict[str, Any]:
+    """The calibration gamma the validation folds choose for the trained ``method``
+    (:mod:`zsl_toolkit.balance`): ``settings``' configuration trained on each class fold of
+    ``data``'s seen classes (test classes withheld), the first the dataset's ``--protocol
+    val`` run in ``run_dir/validation``, the others in ``run_dir/validation-fold-K``
+    (completed folds found there are reused), carried to ``method`` by the rule
+    :data:`zsl_toolkit.balance.RULE`. Returns the run record's :data:`~zsl_toolkit.balance.
+    DECISION_KEY` entry."""
+    start = time.perf_counter()
+    folds = balancing.class_folds(data)
+    if not settings.config.quiet:
+        print(
+            f"balance: training {len(folds)} validation folds to choose the seen/unseen "
+            "calibration",
+            file=sys.stderr,
+            flush=True,
+        )
+    fold_settings = replace(settings, evaluators=("calibrated",), balance=False, protocol="test")
+    profiles = []
+    for k, (train_classes, val_classes) in enumerate(folds):
+        problem = fold_problem(data, train_classes, val_classes)
+        fold_dir = run_dir / balancing.fold_dir_name(k)
+        try:
+            fold = _fold_run(fold_dir, fold_settings, data if k == 0 else problem, k == 0)
+        except TrainingInterrupted:
+            raise TrainingInterrupted(
+                f"interrupted while balancing (validation fold {k + 1} of {len(folds)}); "
+                f"completed folds are kept in {run_dir}; "
+                f"continue with: zsl train --resume {run_dir}"
+            ) from None
+        profiles.append(balancing.profile(fold.method, problem))
+    margins = balancing.training_margins(method, data)
+    return balancing.decision_record(profiles, margins, folds, data, time.perf_counter() - start)
 
 
 def _fold_run(fold_dir: Path, settings: RunSettings, data: ZSLData, own_val: bool) -> RunResult:

@@ -6,12 +6,13 @@ altered): the same model, ``run.json`` with ``calibration`` (``gamma``, how it w
 the parent run). Its inference module subtracts ``gamma`` (so ``zsl evaluate``, ``zsl export``
 and the ONNX graph apply it) and ``zsl evaluate`` reports calibrated and uncalibrated numbers.
 
-``gamma`` is given, or chosen on the validation protocol, never on test data: the gamma that
-maximises H on the calibrated evaluator's exact seen-unseen curve of a run of the same
-method, parameters, seed and epochs trained under ``--protocol val`` (validation classes play
-unseen, test classes withheld). That run is either trained here (``target="validation"``:
-one more training of the run's configuration, on the smaller validation problem, kept in
-``<new run>/validation``) or given (``validation_run``).
+``gamma`` is given, or chosen on validation data, never on test data. ``target="validation"``
+chooses it as ``zsl train --balance`` does (:mod:`zsl_toolkit.balance`): the run's
+configuration (method, parameters, seed, epochs) trained on three validation class folds (kept
+in ``<new run>/validation`` and ``validation-fold-2``/``-3``), their seen-unseen curves carried
+to this model by the balancing rule, which may also keep no calibration (gamma 0).
+``validation_run`` takes the gamma that maximises H on the calibrated evaluator's curve of one
+given ``--protocol val`` run of the same method and parameters.
 """
 
 from __future__ import annotations
@@ -66,6 +67,45 @@ def validation_gamma(val_dir: str | Path, run: RunRecord | None = None) -> dict[
     return {"gamma": float(gamma), "validation_H": metrics["H"], "validation_run": str(val_dir)}
 
 
+def _folds_gamma(parent: RunResult, target_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``calibration`` for ``parent`` chosen as ``zsl train --balance`` chooses it: the run's
+    configuration trained on the validation class folds (into ``target_dir``), their choice
+    carried over by the balancing rule; and the balancing decision itself."""
+    from zsl_toolkit import balance as balancing
+    from zsl_toolkit.errors import TrainingInterrupted
+    from zsl_toolkit.pipeline import balancing_decision
+    from zsl_toolkit.runs.load import load_run_data
+    from zsl_toolkit.settings import RunSettings
+    from zsl_toolkit.training.config import TrainConfig
+
+    record = parent.record
+    data = load_run_data(record)
+    if not balancing.applies(data):
+        raise ConfigError(
+            f"{parent.run_dir}: the dataset's validation problem has fewer than "
+            f"{balancing.MIN_VALIDATION_CLASSES} validation classes to choose on; give --gamma"
+        )
+    settings = RunSettings(
+        record.method,
+        record.dataset.spec,
+        params=dict(record.params),
+        config=TrainConfig.from_dict(record.train, quiet=True),
+        data_root=record.data_root,
+        evaluators=("calibrated",),
+        dataset_options=dict(record.dataset_options),
+    )
+    try:
+        decision = balancing_decision(parent.method, settings, data, target_dir)
+    except TrainingInterrupted:
+        raise TrainingInterrupted("interrupted while choosing gamma; nothing was written") from None
+    info = {
+        **balancing.calibration_record(decision),
+        "automatic": False,
+        "validation_train_seconds": decision["validation_runs_seconds"],
+    }
+    return info, decision
+
+
 def calibrate_run(
     run_dir: str | Path,
     *,
@@ -76,9 +116,7 @@ def calibrate_run(
 ) -> RunResult:
     """A new calibrated run (``out``, default ``<run_dir>-calibrated-<time>``); exactly one of
     ``gamma``, ``target="validation"`` or ``validation_run`` chooses gamma."""
-    from zsl_toolkit.pipeline import evaluate_run, train
-    from zsl_toolkit.settings import RunSettings
-    from zsl_toolkit.training.config import TrainConfig
+    from zsl_toolkit.pipeline import evaluate_run
 
     run_dir = Path(run_dir)
     chosen = [x is not None for x in (gamma, target, validation_run)]
@@ -111,27 +149,18 @@ def calibrate_run(
         Path(out) if out else run_dir.parent / f"{run_dir.name}-calibrated-{folder_stamp()}"
     )
     try:
+        decision = None
         if target is not None:
-            settings = RunSettings(
-                record.method,
-                record.dataset.spec,
-                params=dict(record.params),
-                config=TrainConfig.from_dict(record.train, quiet=True),
-                data_root=record.data_root,
-                evaluators=("calibrated",),
-                protocol="val",
-                dataset_options=dict(record.dataset_options),
-            )
-            val = train(settings, out=target_dir / "validation")
-            info = {
-                "chosen_on": "validation",
-                **validation_gamma(target_dir / "validation", record),
-                "validation_train_seconds": val.metrics.get("train_seconds"),
-            }
+            info, decision = _folds_gamma(parent, target_dir)
         for name in (MODEL_FILE, REFIT_START):
             if (run_dir / name).is_file():
                 shutil.copy2(run_dir / name, target_dir / name)
-        write_record(target_dir, record.updated(parent=str(run_dir.resolve()), calibration=info))
+        new = record.updated(parent=str(run_dir.resolve()), calibration=info)
+        if decision is not None:
+            from zsl_toolkit.balance import DECISION_KEY
+
+            new = new.with_extra(DECISION_KEY, decision)
+        write_record(target_dir, new)
         metrics = evaluate_run(target_dir)
         write_json(target_dir / METRICS_FILE, metrics)
     except BaseException:
