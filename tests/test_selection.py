@@ -62,7 +62,7 @@ def _val_runs(run: Path) -> dict[str, dict]:
 def test_select_trains_candidates_on_validation_and_the_choice_on_test(tmp_path):
     run = tmp_path / "run"
     result = zsl(
-        "train", "-m", "eszsl", "-d", "toy", "--device", "cpu", "-q", "-o", run,
+        "train", "-m", "eszsl", "-d", "synthetic", "--device", "cpu", "-q", "-o", run,
         "--select", "gamma=1,100,1000", "--select", "lam=1,10",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -97,7 +97,7 @@ def test_select_trains_candidates_on_validation_and_the_choice_on_test(tmp_path)
 def test_evaluate_info_and_config_file_show_and_reuse_the_selection(tmp_path):
     config = tmp_path / "select.toml"
     config.write_text(
-        'method = "eszsl"\ndataset = "toy"\ndevice = "cpu"\n[select]\ngamma = [10.0, 1000.0]\n'
+        'method = "eszsl"\ndataset = "synthetic"\ndevice = "cpu"\n[select]\ngamma = [10.0, 1000.0]\n'
     )
     run = tmp_path / "run"
     assert zsl("train", "--config", config, "-q", "-o", run).exit_code == 0
@@ -137,7 +137,7 @@ def test_the_choice_does_not_depend_on_the_test_split(tmp_path):
     from zsl_toolkit.sweep.select import train_selected
     from zsl_toolkit.training import TrainConfig
 
-    data = load_dataset("toy")
+    data = load_dataset("synthetic")
     save_h5(data, tmp_path / "a.h5")
     rng = np.random.default_rng(0)
     features = data.features.copy()
@@ -177,7 +177,7 @@ def test_a_run_reported_on_validation_chooses_on_the_inner_protocol(tmp_path):
     from zsl_toolkit.data.protocol import apply_protocol, validation_classes
     from zsl_toolkit.data.resolve import load_dataset
 
-    data = load_dataset("toy")
+    data = load_dataset("synthetic")
     save_h5(data, tmp_path / "a.h5")
     _, val_classes, _, val_rows = validation_classes(data)
     rng = np.random.default_rng(1)
@@ -246,7 +246,7 @@ def test_resume_keeps_completed_candidates_third_party_method(
     stop.touch()
     run = tmp_path / "run"
     first = zsl(
-        "train", "-m", "third", "-d", "toy", "--device", "cpu", "-q", "-o", run, "--select", "auto"
+        "train", "-m", "third", "-d", "synthetic", "--device", "cpu", "-q", "-o", run, "--select", "auto"
     )
     assert first.exit_code == 130, first.output  # interrupted at the third candidate
     assert _record(run)["status"] == "selecting"
@@ -273,7 +273,7 @@ def test_parallel_candidates_give_the_same_selection(tmp_path):
     for jobs in ("1", "2"):
         run = tmp_path / f"j{jobs}"
         result = zsl(
-            "train", "-m", "eszsl", "-d", "toy", "--device", "cpu", "-q", "-o", run,
+            "train", "-m", "eszsl", "-d", "synthetic", "--device", "cpu", "-q", "-o", run,
             "--select", "gamma=1,1000", "-j", jobs, "--threads", "1",
         )  # fmt: skip
         assert result.exit_code == 0, result.output
@@ -297,7 +297,7 @@ def test_a_vae_method_selects_with_few_epochs(tmp_path):
     result = train_selected(
         RunSettings(
             "cada-vae",
-            "toy",
+            "synthetic",
             params=quick,
             config=TrainConfig(device="cpu", epochs=2, quiet=True),
             select=["unseen_samples=20,40"],
@@ -320,7 +320,7 @@ def test_a_sweep_trial_can_select(tmp_path):
     from zsl_toolkit.sweep import load_sweep_config, run_sweep, write_report
 
     (tmp_path / "s.toml").write_text(
-        '[sweep]\nname = "s"\nseeds = [0]\ndevice = "cpu"\ndatasets = ["toy"]\n'
+        '[sweep]\nname = "s"\nseeds = [0]\ndevice = "cpu"\ndatasets = ["synthetic"]\n'
         "[methods.eszsl]\nlam = [1.0, 10.0]\nselect = {gamma = [10.0, 1000.0]}\n"
     )
     dry = zsl("sweep", tmp_path / "s.toml", "--dry-run")
@@ -354,7 +354,7 @@ def test_a_sweep_trial_can_select(tmp_path):
 )
 def test_bad_select_is_one_line_and_writes_nothing(tmp_path, args, fragments):
     run = tmp_path / "run"
-    result = zsl("train", "-m", "eszsl", "-d", "toy", "--device", "cpu", "-q", "-o", run, *args)
+    result = zsl("train", "-m", "eszsl", "-d", "synthetic", "--device", "cpu", "-q", "-o", run, *args)
     lines = result.output.strip().splitlines()
     assert result.exit_code != 0 and len(lines) == 1 and lines[0].startswith("error: "), (
         result.output
@@ -372,14 +372,14 @@ def test_auto_without_declared_candidates_and_bad_sweep_select(tmp_path, fake_di
         "class Plain(ESZSL):\n    citation = 'test double'\n    select_candidates = {}\n",
     )
     result = zsl(
-        "train", "-m", "plain", "-d", "toy", "-q", "-o", tmp_path / "r", "--select", "auto"
+        "train", "-m", "plain", "-d", "synthetic", "-q", "-o", tmp_path / "r", "--select", "auto"
     )
     assert result.exit_code != 0 and "declares no candidates" in result.output
     from zsl_toolkit.errors import ConfigError
     from zsl_toolkit.sweep import parse_sweep_config, plan_trials
 
     cfg = parse_sweep_config(
-        '[sweep]\nseeds = [0]\ndatasets = ["toy"]\n[methods.eszsl]\nselect = {gama = [1.0]}\n',
+        '[sweep]\nseeds = [0]\ndatasets = ["synthetic"]\n[methods.eszsl]\nselect = {gama = [1.0]}\n',
         "s.toml",
     )
     with pytest.raises(ConfigError, match=r"s.toml line 5: \[methods.eszsl\] select"):
@@ -436,11 +436,11 @@ def test_the_selection_is_a_record_key_and_plain_training_refuses_to_select(tmp_
     from zsl_toolkit.settings import RunSettings
 
     with pytest.raises(ConfigError, match="train_selected"):
-        train(RunSettings("eszsl", "toy", select="auto"), out=tmp_path / "never")
+        train(RunSettings("eszsl", "synthetic", select="auto"), out=tmp_path / "never")
     assert not (tmp_path / "never").exists()
 
     run = tmp_path / "run"
-    done = zsl("train", "-m", "eszsl", "-d", "toy", "--device", "cpu", "-q", "-o", run,
+    done = zsl("train", "-m", "eszsl", "-d", "synthetic", "--device", "cpu", "-q", "-o", run,
                "--select", "lam=1,10")  # fmt: skip
     assert done.exit_code == 0, done.output
     record = read_record(run)
@@ -451,3 +451,21 @@ def test_the_selection_is_a_record_key_and_plain_training_refuses_to_select(tmp_
     assert selection_of(read_record(run)) == sel
     with pytest.raises(RunDirError, match="zsl train --resume"):
         resume(run)
+
+
+def test_a_single_validation_class_leaves_nothing_to_choose_on(tmp_path):
+    """toy's validation problem has one validation class: no candidate is trained, the
+    default is, and the record and `zsl info` say why."""
+    run = tmp_path / "run"
+    result = zsl(
+        "train", "-m", "eszsl", "-d", "toy", "--device", "cpu", "-o", run,
+        "--select", "gamma=1,100,1000",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sel = _record(run)["selection"]
+    assert sel["candidates"] == [] and "1 validation class" in sel["skipped"]
+    assert sel["chosen"] == sel["default"]
+    assert not (run / "selection").exists()
+    assert "select: the val protocol has 1 validation class" in result.output
+    info = zsl("info", run).output
+    assert "not run: the val protocol has 1 validation class" in info

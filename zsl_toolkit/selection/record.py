@@ -25,6 +25,9 @@ SELECTION_KEY = "selection"
 SELECTING = "selecting"
 #: The folder inside the run directory that holds the candidates (a sweep).
 SELECTION_DIR = "selection"
+#: Fewer validation classes than this on the selection's protocol leave nothing to choose on
+#: (H would be one class's accuracy against the seen ones): the default is trained instead.
+MIN_SELECTION_CLASSES = 2
 #: The evaluator and metric candidates are ranked by (the harmonic mean of U and S).
 CRITERION = ("gzsl", "H")
 

@@ -37,6 +37,8 @@ def selection_lines(selection: Mapping[str, Any]) -> list[str]:
         f"({len(candidates)} candidates, by {selection.get('criterion', 'gzsl.H')}; "
         f"{selection.get('status', '?')}):"
     )
+    if selection.get("skipped"):
+        return [head, f"  not run: {selection['skipped']}", *_chosen(selection)]
     if not candidates:
         return [head, "  no candidate has finished yet"]
     shown = [point_text(c.get("params", {})) for c in candidates]
@@ -51,9 +53,12 @@ def selection_lines(selection: Mapping[str, Any]) -> list[str]:
             f"  {mark} {text:<{width}} {_pct(m, 'gzsl', 'U')} {_pct(m, 'gzsl', 'S')} "
             f"{_pct(m, 'gzsl', 'H')}{note}"
         )
-    if selection.get("chosen") is not None:
-        lines.append(f"chosen: {point_text(selection['chosen'])}")
-    return lines
+    return lines + _chosen(selection)
+
+
+def _chosen(selection: Mapping[str, Any]) -> list[str]:
+    chosen = selection.get("chosen")
+    return [f"chosen: {point_text(chosen)}"] if chosen is not None else []
 
 
 def run_lines(record: RunRecord) -> list[str]:

@@ -21,6 +21,7 @@ worker take that function as an argument rather than importing this module, whic
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted, TrialsFailed
 from zsl_toolkit.selection.record import (
     CRITERION,
+    MIN_SELECTION_CLASSES,
     SELECTING,
     SELECTION_DIR,
     SELECTION_KEY,
@@ -160,6 +162,12 @@ def train_selected(
     plan_trials(_sweep_config(method, ref.spec, sel, config.to_dict()))  # validates every trial
     if data is None:
         data = load_dataset(dataset, root)
+    n_val = apply_protocol(data, chosen_on).unseen_classes.size
+    if n_val < MIN_SELECTION_CLASSES:
+        sel["skipped"] = (
+            f"the {chosen_on} protocol has {n_val} validation class (fewer than "
+            f"{MIN_SELECTION_CLASSES}): nothing to choose on; the default is trained"
+        )
     tested = apply_protocol(data, protocol)
     run_dir = make_run_dir(Path(out) if out else default_run_dir(method, dataset, config.seed))
     record = start_record(
@@ -208,14 +216,16 @@ def _finish(
     run_dir: Path, record: RunRecord, config: TrainConfig, root: Any, data: Any
 ) -> RunResult:
     """Run (or finish) the candidates, choose, record, and train the choice."""
-    from zsl_toolkit.data.resolve import load_dataset
-    from zsl_toolkit.pipeline import train_into
     from zsl_toolkit.runs.load import read_metrics
-    from zsl_toolkit.runs.record import write_record
 
     sel = selection_of(record)
     assert sel is not None
     method, dataset = record.method, record.dataset.spec
+    if sel.get("skipped"):
+        sel.update(status="complete", candidates=[], chosen=dict(sel["default"]), chosen_id=None)
+        if not config.quiet:
+            print(f"select: {sel['skipped']}", file=sys.stderr, flush=True)
+        return _final(run_dir, record, config, root, data, sel)
     cfg = _sweep_config(method, dataset, sel, config.to_dict())
     ex = sel.get("executor") or {}
     out = run_dir / SELECTION_DIR
@@ -259,6 +269,18 @@ def _finish(
         chosen=candidates[best]["params"],
         chosen_id=candidates[best]["id"],
     )
+    return _final(run_dir, record, config, root, data, sel)
+
+
+def _final(
+    run_dir: Path, record: RunRecord, config: TrainConfig, root: Any, data: Any, sel: dict
+) -> RunResult:
+    """Record the finished selection and train its choice under the run's own protocol."""
+    from zsl_toolkit.data.resolve import load_dataset
+    from zsl_toolkit.pipeline import train_into
+    from zsl_toolkit.runs.record import write_record
+
+    method, dataset = record.method, record.dataset.spec
     write_record(run_dir, record.with_extra(SELECTION_KEY, sel))
     if data is None:
         data = load_dataset(dataset, root)
