@@ -246,7 +246,18 @@ def test_resume_keeps_completed_candidates_third_party_method(
     stop.touch()
     run = tmp_path / "run"
     first = zsl(
-        "train", "-m", "third", "-d", "synthetic", "--device", "cpu", "-q", "-o", run, "--select", "auto"
+        "train",
+        "-m",
+        "third",
+        "-d",
+        "synthetic",
+        "--device",
+        "cpu",
+        "-q",
+        "-o",
+        run,
+        "--select",
+        "auto",
     )
     assert first.exit_code == 130, first.output  # interrupted at the third candidate
     assert _record(run)["status"] == "selecting"
@@ -354,7 +365,9 @@ def test_a_sweep_trial_can_select(tmp_path):
 )
 def test_bad_select_is_one_line_and_writes_nothing(tmp_path, args, fragments):
     run = tmp_path / "run"
-    result = zsl("train", "-m", "eszsl", "-d", "synthetic", "--device", "cpu", "-q", "-o", run, *args)
+    result = zsl(
+        "train", "-m", "eszsl", "-d", "synthetic", "--device", "cpu", "-q", "-o", run, *args
+    )
     lines = result.output.strip().splitlines()
     assert result.exit_code != 0 and len(lines) == 1 and lines[0].startswith("error: "), (
         result.output
