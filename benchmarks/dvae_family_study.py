@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zsl_toolkit.selection.record import MIN_SELECTION_CLASSES
 from zsl_toolkit.sweep.report import Cell, collect, write_report
 from zsl_toolkit.sweep.runner import trial_dir
 
@@ -60,11 +61,12 @@ def last_vae_epoch(run_dir: Path) -> dict[str, float]:
     return last
 
 
-def n_seen(run_dir: Path) -> int | None:
-    """Seen classes of the run's (validation-protocol) data, from its record."""
+def n_seen(run_dir: Path, key: str = "seen_classes") -> int | None:
+    """Seen (or, with ``key="unseen_classes"``, unseen) classes of the run's data under its
+    protocol, from its record."""
     record = json.loads((run_dir / "run.json").read_text())
     spec = record.get("spec") or record.get("model_spec") or {}
-    seen = spec.get("seen_classes")
+    seen = spec.get(key)
     return len(seen) if isinstance(seen, list) else None
 
 
@@ -100,6 +102,10 @@ def build(sweep_dirs: list[Path]) -> tuple[list[str], Runs, list[str], Runs]:
             into = inner if cell.protocol == "inner" else runs
             seeds = into.setdefault(dataset_name(cell), {}).setdefault(row_name(cell), {})
             seeds.update({sd: 100 * float(v) for sd, v in zip(cell.seeds, hv, strict=True)})
+    for sweep_dir, cell in every:
+        if cell.protocol == "inner" and cell.complete:
+            n_val = n_seen(trial_dir(sweep_dir, cell.complete[0]), "unseen_classes")
+            INNER_CLASSES[dataset_name(cell)] = n_val or 0
     cells = [(d, cell) for d, cell in every if cell.protocol != "inner"]
     for sweep_dir, cell in cells:
         ds, row = dataset_name(cell), row_name(cell)
@@ -230,6 +236,8 @@ def goal(rows: list[str], runs: Runs) -> list[str]:
 #: declaration (gamma None before 0; attribute branch on before off); the first is the default.
 CANDIDATES = ("paper", "previous-defaults", "paper-g0", "previous-defaults-g0")
 SELECTED = "select-auto"
+#: Validation classes of each dataset's inner problem (filled by :func:`build`).
+INNER_CLASSES: dict[str, int] = {}
 
 
 def add_selection(runs: Runs, inner: Runs) -> list[str]:
@@ -242,12 +250,15 @@ def add_selection(runs: Runs, inner: Runs) -> list[str]:
     for ds in runs:
         cand = inner.get(ds, {})
         seeds = sorted({sd for row in CANDIDATES for sd in cand.get(row, {})})
+        skipped = INNER_CLASSES.get(ds, 0) < MIN_SELECTION_CLASSES
         for sd in seeds:
             scores = {row: cand[row][sd] for row in CANDIDATES if sd in cand.get(row, {})}
             best = max(scores.values())
             chosen = next(r for r in CANDIDATES if r in scores and scores[r] == best)
+            if skipped:  # as the toolkit does: nothing to choose on, the default is trained
+                chosen = CANDIDATES[0]
             val = runs[ds].get(chosen, {}).get(sd)
-            complete = len(scores) == len(CANDIDATES)
+            complete = skipped or len(scores) == len(CANDIDATES)
             if val is not None and complete:
                 runs[ds].setdefault(SELECTED, {})[sd] = val
             base = runs[ds].get(BASE, {}).get(sd)
@@ -256,7 +267,12 @@ def add_selection(runs: Runs, inner: Runs) -> list[str]:
                     ds,
                     str(sd),
                     *(fmt(scores.get(r)) for r in CANDIDATES),
-                    f"`{chosen}`" + ("" if complete else " (of those run)"),
+                    f"`{chosen}`"
+                    + (
+                        f" (default: {INNER_CLASSES.get(ds, 0)} inner validation class)"
+                        if skipped
+                        else ("" if complete else " (of those run)")
+                    ),
                     fmt(val),
                     fmt(base),
                     fmt(val - base, True) if val is not None and base is not None else "-",
@@ -424,7 +440,9 @@ def main(argv: list[str] | None = None) -> int:
                 "protocol (the validation problem's train classes split again, validation",
                 "classes withheld). Each candidate's inner H, the choice, and the chosen",
                 "row's H on the validation protocol; a choice among fewer candidates than",
-                "declared is marked and left out of the `select-auto` row.",
+                "declared is marked and left out of the `select-auto` row. With fewer than",
+                f"{MIN_SELECTION_CLASSES} inner validation classes the toolkit trains the",
+                "default without choosing, and so does this row.",
                 "",
                 *choice_lines,
                 "",

@@ -93,11 +93,13 @@ def test_balanced_run_is_calibrated_on_validation_folds(balanced):
 def test_off_by_default_and_with_no_balance_and_recorded(tmp_path, balanced):
     from zsl_toolkit import balance
 
-    assert balance.BY_DEFAULT is False  # opt-in: see benchmarks/results/own_images.md
+    assert balance.BY_DEFAULT is False  # opt-in except for own-image stores
     off = _train(tmp_path / "off")
     assert off.record.calibration is None and not (off.run_dir / "validation").exists()
     assert off.config[BALANCE_KEY] is False and DECISION_KEY not in off.config
-    assert off.config[REASON_KEY] == "default: off (opt-in, --balance)"
+    assert off.config[REASON_KEY] == (
+        "default: off (opt-in, --balance; on by default for own-image stores)"
+    )
     assert off.metrics["gzsl"]["H"] == balanced.metrics["uncalibrated"]["gzsl"]["H"]
     no = _train(tmp_path / "no", balance=False)
     assert no.config[BALANCE_KEY] is False and not (no.run_dir / "validation").exists()
@@ -124,7 +126,10 @@ def test_default_when_on_skips_benchmarks_with_published_settings(monkeypatch):
     from zsl_toolkit.data.resolve import load_dataset
 
     data = load_dataset("synthetic")
-    assert decide(None, data, "test") == (False, "default: off (opt-in, --balance)")
+    assert decide(None, data, "test") == (
+        False,
+        "default: off (opt-in, --balance; on by default for own-image stores)",
+    )
     monkeypatch.setattr(balance, "BY_DEFAULT", True)
     assert decide(None, data, "test") == (
         True,
@@ -138,6 +143,30 @@ def test_default_when_on_skips_benchmarks_with_published_settings(monkeypatch):
     assert decide(True, data, "test") == (True, "asked (--balance)")
     assert decide(False, data, "test")[0] is False
     assert decide(None, data, "val") == (False, "validation protocol")
+
+
+def test_a_store_of_own_images_is_balanced_by_default(tmp_path, balanced):
+    """A store that records the backbone that extracted it (what `zsl extract` writes) is
+    balanced without asking, and gets what --balance gets; --no-balance turns it off."""
+    from zsl_toolkit.data.hdf5 import save_h5
+    from zsl_toolkit.data.resolve import load_dataset
+
+    data = load_dataset("synthetic")
+    data.extra["backbone"] = "efficientnet-lite0"
+    store = tmp_path / "synthetic.h5"
+    save_h5(data, store)
+    assert decide(None, load_dataset(str(store)), "test") == (
+        True,
+        "default: on for a store of your own images",
+    )
+    run = _train(tmp_path / "run", str(store))
+    assert run.config[BALANCE_KEY] is True
+    assert run.record.calibration["gamma"] == balanced.record.calibration["gamma"]
+    assert run.metrics["gzsl"] == balanced.metrics["gzsl"]
+    off = _train(tmp_path / "off", str(store), balance=False)
+    assert off.config[BALANCE_KEY] is False and off.record.calibration is None
+    data.extra.pop("backbone")
+    assert decide(None, data, "test")[0] is False
 
 
 def test_class_folds_validate_on_disjoint_seen_classes_only():
