@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Disentangled-VAE across the dataset family, validation protocol only: the sweeps of
-# benchmarks/configs/dvae_family/ (val.toml: headline rows; remedies*.toml: the L_SC and z_p
-# remedies on the members where the paper's model falls below its base; seeds_digits.toml: more
-# seeds; val_gamma.toml: gamma grid), one torch thread per trial, then
+# benchmarks/configs/dvae_family/ (val.toml: headline rows; select_inner*.toml and val_g0.toml:
+# the `--select auto` candidates on the inner and the validation protocol; remedies*.toml: the
+# L_SC and z_p remedies on the members where the paper's model falls below its base;
+# seeds_*.toml: more seeds; val_gamma.toml: gamma grid), one torch thread per trial, then
 # benchmarks/dvae_family_study.py's report and plot.
 # Resumable: re-running skips completed trials.
 #   bash benchmarks/run_dvae_family.sh [SWEEP_ROOT]
@@ -12,14 +13,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-sweeps/dvae-family}
 results=${RESULTS:-benchmarks/results/dvae}
-configs=(val remedies remedies_lsc remedies_gamma0 seeds_digits seeds_small)
+configs=(val select_inner select_inner_g0 val_g0 remedies remedies_lsc remedies_gamma0 seeds_digits
+    seeds_small seeds_rest)
 if [ -z "${SKIP_GAMMA:-}" ]; then configs+=(val_gamma); fi
 for c in "${configs[@]}"; do
     zsl sweep "benchmarks/configs/dvae_family/$c.toml" -o "$out/$c" -j "${JOBS:-2}" --threads 1 \
         --quiet >/dev/null || echo "sweep $c: some trials failed (see $out/$c)" >&2
 done
 dirs=()
-for c in val remedies remedies_lsc remedies_gamma0 seeds_digits seeds_small val_gamma; do
+for c in "${configs[@]}"; do
     if [ -f "$out/$c/sweep.json" ]; then dirs+=("$out/$c"); fi
 done
 python benchmarks/dvae_family_study.py "${dirs[@]}" --output "$results/family_val.md"

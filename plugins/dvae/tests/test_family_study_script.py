@@ -107,3 +107,33 @@ def test_differences_use_the_seeds_both_rows_ran():
     assert study.delta(runs, "one", "b", "base") is None
     lines = study.goal(["base", "a"], runs)
     assert any(line.startswith("| a | 1 of 1 | +2.0 | +2.0 (one) | none |") for line in lines)
+
+
+def test_the_selection_row_chooses_on_inner_and_scores_on_validation(monkeypatch):
+    """Per dataset and seed the candidate with the best inner H (ties to the paper's model) is
+    scored by its validation run; with one inner validation class the default is taken, as
+    the toolkit does; a choice among fewer candidates than declared stays out of the row."""
+    study = _module()
+    c = study.CANDIDATES
+    val = {
+        "one": {"base": {0: 50.0}, c[0]: {0: 52.0}, c[1]: {0: 60.0}, c[2]: {0: 51.0}},
+        "tiny": {"base": {0: 50.0}, c[0]: {0: 45.0}, c[1]: {0: 55.0}},
+        "part": {"base": {0: 50.0}, c[0]: {0: 52.0}, c[1]: {0: 60.0}},
+        "tie": {"base": {0: 50.0}, c[0]: {0: 49.0}, c[1]: {0: 60.0}},
+    }
+    inner = {
+        "one": {c[0]: {0: 30.0}, c[1]: {0: 40.0}, c[2]: {0: 35.0}, c[3]: {0: 10.0}},
+        "tiny": {c[0]: {0: 5.0}, c[1]: {0: 9.0}, c[2]: {0: 5.0}, c[3]: {0: 9.0}},
+        "part": {c[0]: {0: 30.0}, c[1]: {0: 40.0}},
+        "tie": {r: {0: 20.0} for r in c},
+    }
+    monkeypatch.setattr(study, "INNER_CLASSES", {"one": 5, "tiny": 1, "part": 5, "tie": 5})
+    lines = study.add_selection(val, inner)
+    assert val["one"][study.SELECTED] == {0: 60.0}  # previous-defaults won inside
+    assert val["tiny"][study.SELECTED] == {0: 45.0}  # default: nothing to choose on
+    assert study.SELECTED not in val["part"]  # two of four candidates ran
+    assert val["tie"][study.SELECTED] == {0: 49.0}  # a tie goes to the paper's model
+    row = next(line for line in lines if line.startswith("| one | 0 |"))
+    assert "`previous-defaults`" in row and row.rstrip().endswith("| 60.0 | 50.0 | +10.0 |")
+    assert any("(of those run)" in line for line in lines if line.startswith("| part |"))
+    assert any("inner validation class" in line for line in lines if line.startswith("| tiny |"))
