@@ -59,17 +59,13 @@ PUBLISHED: dict[str, DatasetDefaults] = {
     "awa2": DatasetDefaults(lr=1e-5, cls_weight=0.01, epochs=30, n_synthetic=1800),
 }
 # Any other dataset (APY, generated sets, folders such as SNU36), chosen on VALIDATION (never
-# on test): `--protocol val` runs (seed 0; seen classes split into train and validation
-# classes) of digits and synthetic (benchmarks/configs/fclswgan/other_val.toml) and SNU36
-# (other_val_snu36.toml), by mean validation H over the three
-# (benchmarks/results/fclswgan_other_val*.md). cls_weight 0.1 (FLO's) beat 0.01 in all 22
-# cells of the digits + synthetic grids (best cells 88.6 vs 85.8). The final classifier, at
-# the authors' batch of n_synthetic rows, trains 400 epochs with 400 generated features per
-# unseen class (mean H 65.7; 800 epochs 64.5; the previous 100 features / 100 epochs 58.9).
-# The sets disagree on its length: the generated sets gain up to 800 epochs, SNU36 (many more
-# rows per epoch) loses from 100 on (36.2 at 100, 25.0 at 400), so a rule by optimizer steps
-# may suit all three better; not tried. The GAN schedule (FLO's 80 epochs, lr 1e-4) was not
-# re-chosen.
+# on test): `--protocol val` runs of digits, synthetic and SNU36 (benchmarks/configs/fclswgan/
+# other_val*.toml), by mean validation H over the three (benchmarks/results/
+# fclswgan_other_val*.md): cls_weight 0.1 (FLO's) beat 0.01 in every cell of the digits and
+# synthetic grids, and the final classifier trains 400 epochs on 400 generated features per
+# unseen class. The sets disagree on that length (SNU36 loses beyond 100 epochs), so a rule by
+# optimizer steps may suit all three better; not tried. The GAN schedule (FLO's 80 epochs, lr
+# 1e-4) was not re-chosen.
 OTHER = DatasetDefaults(lr=1e-4, cls_weight=0.1, epochs=80, n_synthetic=400, classifier_epochs=400)
 
 
