@@ -308,6 +308,10 @@ LEGEND = {
     "to the attribute encoder's mu_t of the seen classes)",
     "paper-g03": "the paper's model with gamma 0.3",
     "paper-g0": "the paper's model without L_SC (gamma 0)",
+    "paper-dis": "Table 3's `+dis`: the paper's model with L_SC's plain term only "
+    "(`recombine=false`)",
+    "paper-latent-p": "Table 4: the paper's model, final classifier on `z_p`",
+    "paper-latent-tp": "Table 4: the paper's model, final classifier on `z_t + z_p`",
     "previous-defaults-g0": "no attribute-side dispersing branch and no L_SC (gamma 0)",
     SELECTED: "`--select auto` (the four rows above chosen per dataset on the inner "
     "protocol, scored on the validation protocol)",

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 out=${1:-sweeps/dvae-family}
 results=${RESULTS:-benchmarks/results/dvae}
 configs=(val select_inner select_inner_g0 val_g0 remedies remedies_lsc remedies_gamma0 seeds_digits
-    seeds_small seeds_rest)
+    seeds_small seeds_rest table34)
 if [ -z "${SKIP_GAMMA:-}" ]; then configs+=(val_gamma); fi
 for c in "${configs[@]}"; do
     zsl sweep "benchmarks/configs/dvae_family/$c.toml" -o "$out/$c" -j "${JOBS:-2}" --threads 1 \
