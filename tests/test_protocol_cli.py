@@ -58,11 +58,11 @@ def test_protocol_from_config_file_and_bad_values(tmp_path):
     result = zsl("train", "-m", "eszsl", "-d", "toy", "--config", cfg, "-o", bad, "-q")
     assert result.exit_code != 0
     assert result.output.strip().splitlines() == [
-        f"error: {cfg}: protocol: expected one of test, val, got 'dev'"
+        f"error: {cfg}: protocol: expected one of test, val, inner, got 'dev'"
     ]
     assert not bad.exists()
     result = zsl("train", "-m", "eszsl", "-d", "toy", "--protocol", "dev", "-o", bad)
-    assert result.exit_code != 0 and "'dev' is not one of 'test', 'val'" in result.output
+    assert result.exit_code != 0 and "'dev' is not one of 'test', 'val', 'inner'" in result.output
     assert not bad.exists()
 
 

@@ -58,9 +58,10 @@ from zsl_toolkit.cli.common import (
 @click.option("--device", default=None, help="auto, cpu or cuda (default auto).")
 @click.option(
     "--protocol",
-    type=click.Choice(["test", "val"]),
+    type=click.Choice(["test", "val", "inner"]),
     default=None,
-    help="test: the dataset's test classes (default); val: validation classes play unseen.",
+    help="test: the dataset's test classes (default); val: validation classes play unseen; "
+    "inner: the validation problem's own train classes split again.",
 )
 @click.option(
     "--evaluator",
