@@ -428,6 +428,18 @@ def main(argv: list[str] | None = None) -> int:
         *rule_lines,
         "",
         "Admitted: " + (", ".join(f"`{r}`" for r in admitted) if admitted else "none") + ".",
+        *(
+            [
+                "",
+                f"`{SELECTED}` is a procedure, not a setting: `zsl train --select auto` trains "
+                "the four",
+                "candidates on the inner (or, for a test-protocol run, the validation) protocol "
+                "and then",
+                "the choice. It cannot fall below the paper's model except by choosing wrong.",
+            ]
+            if SELECTED in admitted
+            else []
+        ),
         "",
         "## The goal against the base model",
         "",
