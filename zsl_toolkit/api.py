@@ -77,8 +77,8 @@ def train(
     method, the run directory, its record and metrics. ``params`` override an instance's own
     parameters; ``root`` is the data root of named benchmarks; ``dataset_options`` are keyword
     arguments of a registered dataset's constructor; ``balance`` as ``zsl train --balance`` /
-    ``--no-balance``, None (default) balancing datasets without published settings
-    (:mod:`zsl_toolkit.balance`)."""
+    ``--no-balance``, None (default) balancing stores of one's own images only
+    (:func:`zsl_toolkit.balance.decide`)."""
     from zsl_toolkit.data.container import ZSLData
     from zsl_toolkit.evaluation.base import DEFAULT_EVALUATORS
     from zsl_toolkit.pipeline import train as run_train

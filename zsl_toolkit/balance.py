@@ -112,17 +112,16 @@ def decide(requested: bool | None, data: ZSLData, protocol: str) -> tuple[bool, 
     small = f"fewer than {MIN_VALIDATION_CLASSES} validation classes to choose on"
     if requested:
         return (True, "asked (--balance)") if enough else (False, f"asked, but {small}")
-    if OWN_IMAGES_BY_DEFAULT and own_images(data) and not BY_DEFAULT:
-        if not enough:
-            return False, f"default: {small}"
-        return True, "default: on for a store of your own images"
-    if not BY_DEFAULT:
+    own = OWN_IMAGES_BY_DEFAULT and own_images(data)
+    if not (own or BY_DEFAULT):
         return False, "default: off (opt-in, --balance; on by default for own-image stores)"
-    benchmark = published_settings(data)
+    benchmark = None if own else published_settings(data)
     if benchmark is not None:
         return False, f"default: off for {benchmark}, which has published settings"
     if not enough:
         return False, f"default: {small}"
+    if own:
+        return True, "default: on for a store of your own images"
     return True, "default: on for datasets without published settings"
 
 

@@ -113,7 +113,8 @@ from zsl_toolkit.cli.common import (
     "--balance/--no-balance",
     default=None,
     help="Choose the seen/unseen calibration on three validation class folds as part of "
-    "training (three more, smaller trainings). Default: off, or the --config file's balance.",
+    "training (three more, smaller trainings). Default: on for a store made by zsl extract, "
+    "else off, or the --config file's balance.",
 )
 def train(
     method,

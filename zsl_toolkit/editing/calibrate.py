@@ -116,6 +116,7 @@ def calibrate_run(
 ) -> RunResult:
     """A new calibrated run (``out``, default ``<run_dir>-calibrated-<time>``); exactly one of
     ``gamma``, ``target="validation"`` or ``validation_run`` chooses gamma."""
+    from zsl_toolkit.balance import DECISION_KEY
     from zsl_toolkit.pipeline import evaluate_run
 
     run_dir = Path(run_dir)
@@ -157,8 +158,6 @@ def calibrate_run(
                 shutil.copy2(run_dir / name, target_dir / name)
         new = record.updated(parent=str(run_dir.resolve()), calibration=info)
         if decision is not None:
-            from zsl_toolkit.balance import DECISION_KEY
-
             new = new.with_extra(DECISION_KEY, decision)
         write_record(target_dir, new)
         metrics = evaluate_run(target_dir)

@@ -2,10 +2,11 @@
 on the test protocol: one run directory that holds all of it (``zsl train --select``).
 
 The candidates are a sweep (:mod:`zsl_toolkit.sweep`) of one method, one dataset and one seed
-under ``--protocol val`` (under ``inner`` when the run itself is reported under ``val``, so the
-reported validation H is not the one that chose), run by the sweep's executors into ``RUN_DIR/selection/`` (its trials
-are ordinary run directories). That gives the sweep's parallelism (``jobs``, Ray), its resume
-(a completed candidate is never retrained) and its failure records for free. The validation
+under ``--protocol val`` (under ``inner`` when the run itself is reported under ``val``, so
+the reported validation H is not the one that chose), run by the sweep's executors into
+``RUN_DIR/selection/`` (its trials are ordinary run directories). That gives the sweep's
+parallelism (``jobs``, Ray), its resume (a completed candidate is never retrained) and its
+failure records for free. The validation
 protocol (:mod:`zsl_toolkit.data.protocol`) removes the test classes and their images before
 any candidate sees the data, so test numbers cannot enter the choice.
 
