@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 
 import pytest
 import torch
@@ -38,6 +39,45 @@ def test_atomic_write_failure_keeps_old_file_and_no_temp(tmp_path):
         atomic_write(target, half_then_fail)
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["f.json"]
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_interrupt_during_a_write_arrives_after_the_file_is_complete(tmp_path, sig):
+    """A signal mid-write used to raise inside torch.save, whose zip writer then failed with
+    an unrelated error that hid the interrupt (an interrupted run exited as failed)."""
+    target = tmp_path / "ckpt.pt"
+    state = {"w": torch.arange(1000.0)}
+    previous = signal.signal(sig, _raise_interrupt)
+    try:
+
+        def interrupted_save(fh):
+            fh.write(b"")
+            os.kill(os.getpid(), sig)
+            torch.save(state, fh)
+
+        with pytest.raises(KeyboardInterrupt):
+            atomic_write(target, interrupted_save)
+        assert signal.getsignal(sig) is _raise_interrupt
+    finally:
+        signal.signal(sig, previous)
+    assert torch.equal(torch.load(target)["w"], state["w"])
+    assert os.listdir(tmp_path) == ["ckpt.pt"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_an_ignored_signal_stays_ignored_across_a_write(tmp_path):
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        atomic_write(tmp_path / "a", lambda fh: (os.kill(os.getpid(), signal.SIGTERM), None)[1])
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert (tmp_path / "a").exists()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")

@@ -29,7 +29,7 @@ import torch
 
 from zsl_toolkit.data.container import ZSLData
 from zsl_toolkit.device import resolve_device
-from zsl_toolkit.io import atomic_write
+from zsl_toolkit.io import atomic_write, interrupts_held
 from zsl_toolkit.methods.base import FitContext, Method, ModelSpec, Stage, Update
 from zsl_toolkit.runs.layout import CHECKPOINT, LOG, LOG_META_KEYS, STAGE_START
 from zsl_toolkit.runs.state import load_state
@@ -304,8 +304,9 @@ class Trainer:
             "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
             **_rng_state(),
         }
-        atomic_write(self.run_dir / CHECKPOINT, lambda fh: torch.save(state, fh))
-        self.position = (stage, epoch)
+        with interrupts_held():  # an interrupt now reports the checkpoint just written
+            atomic_write(self.run_dir / CHECKPOINT, lambda fh: torch.save(state, fh))
+            self.position = (stage, epoch)
 
 
 def _step(
