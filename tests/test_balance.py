@@ -410,9 +410,44 @@ def test_zsl_train_prints_the_balance_and_both_sets_of_numbers(tmp_path):
     assert not (tmp_path / "off" / "validation").exists()
 
 
-def test_balance_with_select_is_one_error_line(tmp_path):
+def test_balance_with_select_off_the_test_protocol_is_one_error_line(tmp_path):
     args = ["train", "-m", "eszsl", "-d", "synthetic", "--select", "auto", "--balance"]
-    result = CliRunner().invoke(cli, [*args, "-q", "--out", str(tmp_path / "s")])
+    result = CliRunner().invoke(cli, [*args, "--protocol", "val", "-q", "--out", str(tmp_path)])
     assert result.exit_code != 0
-    assert result.output.startswith("error: --select with --balance")
-    assert not (tmp_path / "s").exists()
+    assert result.output.startswith("error: --balance chooses the calibration")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_selected_run_of_own_images_is_balanced_as_its_choice_trained_alone(tmp_path):
+    """--select chooses on validation, then the chosen configuration is balanced exactly as a
+    plain run of it is (the own-image default); the candidates are not; --no-balance is off."""
+    from zsl_toolkit.data.hdf5 import save_h5
+    from zsl_toolkit.data.resolve import load_dataset
+    from zsl_toolkit.pipeline import train
+    from zsl_toolkit.selection.record import selection_of
+    from zsl_toolkit.sweep.select import train_selected
+
+    data = load_dataset("synthetic")
+    data.extra["backbone"] = "efficientnet-lite0"
+    store = tmp_path / "own.h5"
+    save_h5(data, store)
+    config = TrainConfig(device="cpu", quiet=True, seed=1)
+
+    def selected(out, **kw):
+        settings = RunSettings("eszsl", str(store), {}, config, select="gamma=1,100", **kw)
+        return train_selected(settings, out=out)
+
+    run = selected(tmp_path / "sel")
+    sel = selection_of(run.record)
+    assert sel["status"] == "complete" and sel["balance"] is None
+    assert run.config[BALANCE_KEY] is True and DECISION_KEY in run.record.extra
+    assert (tmp_path / "sel" / "validation-fold-3" / "run.json").is_file()
+    assert not list((tmp_path / "sel" / "selection").glob("trials/*/validation"))
+    alone = train(RunSettings("eszsl", str(store), sel["chosen"], config), out=tmp_path / "one")
+    assert run.record.calibration["gamma"] == alone.record.calibration["gamma"]
+    assert run.metrics["gzsl"] == alone.metrics["gzsl"]
+
+    off = selected(tmp_path / "off", balance=False)
+    assert off.config[BALANCE_KEY] is False and off.record.calibration is None
+    assert not (tmp_path / "off" / "validation").exists()

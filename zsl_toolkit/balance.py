@@ -47,6 +47,7 @@ from zsl_toolkit.calibration_transfer import (
     training_margins,
 )
 from zsl_toolkit.data.container import ZSLData
+from zsl_toolkit.errors import ConfigError
 
 BALANCE_KEY = "balance"
 """The run record's top-level key (:meth:`~zsl_toolkit.runs.record.RunRecord.with_extra`)
@@ -97,6 +98,16 @@ def published_settings(data: ZSLData) -> str | None:
     key = dataset_key(data.name)
     names = {cls.folder.lower() for cls in XLSA17Dataset.__subclasses__()}
     return key if key in names else None
+
+
+def check_protocol(requested: bool | None, protocol: str) -> None:
+    """Refuse ``--balance`` on a run that is not reported on the test protocol: the folds are
+    drawn from the validation problem, which such a run already is."""
+    if requested and protocol != "test":
+        raise ConfigError(
+            "--balance chooses the calibration on the validation protocol; it needs "
+            f"--protocol test, not {protocol}"
+        )
 
 
 def decide(requested: bool | None, data: ZSLData, protocol: str) -> tuple[bool, str]:

@@ -120,11 +120,7 @@ def _train(
     made: bool = False,
 ) -> RunResult:
     protocol = check_protocol(settings.protocol, "protocol")
-    if settings.balance and protocol != "test":
-        raise ConfigError(
-            "--balance chooses the calibration on the validation protocol; it needs "
-            f"--protocol test, not {protocol}"
-        )
+    balancing.check_protocol(settings.balance, protocol)
     config = settings.config
     method_cls = method_registry().load(settings.method)
     instance = method_cls.create(dict(settings.params))

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zsl_toolkit import balance as balancing
 from zsl_toolkit.errors import ConfigError, RunDirError, TrainingInterrupted, TrialsFailed
 from zsl_toolkit.selection.record import (
     CRITERION,
@@ -122,11 +123,7 @@ def train_selected(
 
     protocol = check_protocol(settings.protocol, "protocol")
     chosen_on = selection_protocol(protocol)
-    if settings.balance:
-        raise ConfigError(
-            "--select with --balance: not combined; calibrate the selected run afterwards "
-            "(zsl calibrate RUN --target validation)"
-        )
+    balancing.check_protocol(settings.balance, protocol)
     if settings.dataset_options:
         raise ConfigError(
             "--select with --dataset-option: candidates load the dataset by name only; write "
@@ -155,6 +152,9 @@ def train_selected(
         "executor": {"kind": kind, "jobs": jobs, "threads": threads, "ray_address": ray_address},
         "candidates": [],
         "chosen": None,
+        # The final run's balancing as asked (None: the dataset's default), applied to the
+        # chosen configuration once chosen; candidates are never balanced.
+        "balance": settings.balance,
     }
     sel = canonical(sel)
     # Candidates see the dataset as a resumed selection will (an absolute path, or a name),
@@ -293,7 +293,7 @@ def _final(
         data_root=root,
         evaluators=tuple(record.evaluators),
         protocol=record.protocol,
-        balance=False,  # chosen on validation already; not combined with balancing
+        balance=sel.get("balance", False),  # records from before the key: never balanced
     )
     return train_into(final, run_dir, data=data, extra={SELECTION_KEY: sel})
 
