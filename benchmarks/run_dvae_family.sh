@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Disentangled-VAE across the dataset family, validation protocol only: the sweeps of
 # benchmarks/configs/dvae_family/ (val.toml: headline rows; select_inner*.toml and val_g0.toml:
-# the `--select auto` candidates on the inner and the validation protocol; remedies*.toml: the
+# the `--select auto` candidates on the inner and the validation protocol, select_seeds_*.toml
+# for seeds 1-2 of them; remedies*.toml: the
 # L_SC and z_p remedies on the members where the paper's model falls below its base;
 # seeds_*.toml: more seeds; val_gamma.toml: gamma grid), one torch thread per trial, then
 # benchmarks/dvae_family_study.py's report and plot.
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 out=${1:-sweeps/dvae-family}
 results=${RESULTS:-benchmarks/results/dvae}
 configs=(val select_inner select_inner_g0 val_g0 remedies remedies_lsc remedies_gamma0 seeds_digits
-    seeds_small seeds_rest table34)
+    seeds_small seeds_rest select_seeds_inner select_seeds_val table34)
 if [ -z "${SKIP_GAMMA:-}" ]; then configs+=(val_gamma); fi
 for c in "${configs[@]}"; do
     zsl sweep "benchmarks/configs/dvae_family/$c.toml" -o "$out/$c" -j "${JOBS:-2}" --threads 1 \
