@@ -88,6 +88,7 @@ def branches(method, x: np.ndarray) -> dict[str, np.ndarray]:
 
 def measure(run_dir: Path) -> dict[str, float]:
     from zsl_dvae.diagnostics import transfer_margins
+
     from zsl_toolkit.runs.load import load_run, load_run_data
 
     result = load_run(run_dir)
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     datasets = list(dict.fromkeys(ds for ds, _ in runs))
     lines = [
-        "# What the visual branches carry (validation protocol, seed %d)" % args.seed,
+        f"# What the visual branches carry (validation protocol, seed {args.seed})",
         "",
         __doc__.split("\n\n", 1)[1].split("\n\n    python", 1)[0].replace("``", "`"),
         "",
