@@ -28,24 +28,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
-#: A trial's row by its parameters; other settings must be at their defaults.
+#: A disentangled trial's row by (attribute_dispersing, gamma); other settings must be at
+#: their defaults. Without disentangling (the base) the attribute branch does not exist.
 ROWS = {
-    (False, False, None): "base",
-    (True, True, None): "paper",
-    (True, False, None): "previous-defaults",
-    (True, True, 0.0): "paper-g0",
-    (True, False, 0.0): "previous-defaults-g0",
+    (True, None): "paper",
+    (False, None): "previous-defaults",
+    (True, 0.0): "paper-g0",
+    (False, 0.0): "previous-defaults-g0",
 }
 DEFAULTS = {"dispersing_sampling": "same", "gamma_start": 0, "classifier_latent": "t"}
-ORDER = list(ROWS.values())
+ORDER = ["base", *ROWS.values()]
 
 
 def row_of(params: dict) -> str | None:
     if any(params.get(k, v) != v for k, v in DEFAULTS.items()) or params.get("sc_anchors"):
         return None
-    gamma = params.get("gamma")
-    key = (bool(params["disentangle"]), bool(params["attribute_dispersing"]), gamma)
-    return ROWS.get(key) if params["disentangle"] or gamma is None else None
+    if not params["disentangle"]:
+        return "base"
+    return ROWS.get((bool(params["attribute_dispersing"]), params.get("gamma")))
 
 
 def halves_probe(z: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
